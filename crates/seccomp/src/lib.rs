@@ -1,0 +1,1 @@
+//! OCI seccomp profiles: validation, compilation to BPF, caching, installation.

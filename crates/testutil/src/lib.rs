@@ -1,0 +1,2 @@
+//! Test fixtures shared by Berth's integration tests.
+#![forbid(unsafe_code)]
