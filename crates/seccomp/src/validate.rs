@@ -247,17 +247,16 @@ pub(crate) fn validate_profile(s: &LinuxSeccomp) -> Result<(), ValidationError> 
             }
             let value_two = arg.value_two().unwrap_or(0);
             match arg.op() {
-                LinuxSeccompOperator::ScmpCmpMaskedEq => {
-                    if value_two & !arg.value() != 0 {
-                        return Err(invalid(
-                            format!("syscalls[{i}].args[{k}].op"),
-                            Problem::MaskedEqNeverMatches {
-                                mask: arg.value(),
-                                datum: value_two,
-                            },
-                        ));
-                    }
+                LinuxSeccompOperator::ScmpCmpMaskedEq if value_two & !arg.value() != 0 => {
+                    return Err(invalid(
+                        format!("syscalls[{i}].args[{k}].op"),
+                        Problem::MaskedEqNeverMatches {
+                            mask: arg.value(),
+                            datum: value_two,
+                        },
+                    ));
                 }
+                LinuxSeccompOperator::ScmpCmpMaskedEq => {}
                 op if value_two != 0 => {
                     return Err(invalid(
                         format!("syscalls[{i}].args[{k}].op"),

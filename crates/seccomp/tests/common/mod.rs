@@ -1,0 +1,188 @@
+//! Helpers shared by the integration tests: running a closure in a forked
+//! child that installs a filter and reports numbers back over a pipe, raw
+//! syscalls that return `-errno`, and building profiles from JSON.
+//!
+//! A forked child of the (multi-threaded) test harness must not take locks
+//! another thread may hold: children only make raw syscalls and `_exit`, and
+//! never print or panic out of the closure.
+#![allow(dead_code)]
+
+pub mod docker_profile;
+
+use std::{
+    os::fd::{AsRawFd, OwnedFd},
+    time::Duration,
+};
+
+use berth_seccomp::LinuxSeccomp;
+use rustix::{
+    event::{PollFd, PollFlags, Timespec, poll},
+    pipe::{PipeFlags, pipe_with},
+};
+
+/// How long a child may take before it is killed and the test fails.
+const CHILD_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Exit code of a child whose closure panicked.
+pub const CHILD_PANICKED: i32 = 101;
+
+/// Parses a `linux.seccomp` object.
+pub fn profile(json: &str) -> LinuxSeccomp {
+    serde_json::from_str(json).unwrap_or_else(|e| panic!("bad test profile: {e}\n{json}"))
+}
+
+/// How a child ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    Code(i32),
+    Signal(i32),
+}
+
+/// What a child reported, and how it ended.
+#[derive(Debug)]
+pub struct ChildResult {
+    pub exit: Exit,
+    pub values: Vec<i64>,
+}
+
+/// The child's side: numbers written to the parent as they are recorded, so
+/// they survive the child being killed.
+pub struct Reporter {
+    fd: OwnedFd,
+}
+
+impl Reporter {
+    /// Sends one value to the parent (a raw `write`, no allocation).
+    pub fn push(&self, v: i64) {
+        let b = v.to_ne_bytes();
+        // SAFETY: writes 8 bytes from a live stack buffer to an fd we own.
+        unsafe { libc::write(self.fd.as_raw_fd(), b.as_ptr().cast(), b.len()) };
+    }
+
+    /// The fd values go to (e.g. to dup2 onto stdout before an exec).
+    pub fn fd(&self) -> &OwnedFd {
+        &self.fd
+    }
+}
+
+/// Makes a syscall and returns its result, or `-errno` on failure.
+pub fn raw(nr: libc::c_long, args: [u64; 3]) -> i64 {
+    // SAFETY: the tests only pass syscalls whose arguments are plain integers
+    // or pointers they own; an invalid pointer is answered with EFAULT.
+    let r = unsafe { libc::syscall(nr, args[0], args[1], args[2]) };
+    if r < 0 {
+        -i64::from(std::io::Error::last_os_error().raw_os_error().unwrap_or(0))
+    } else {
+        r
+    }
+}
+
+/// Sets `no_new_privs`, so installing a filter needs no `CAP_SYS_ADMIN`.
+pub fn set_no_new_privs() -> i64 {
+    raw(libc::SYS_prctl, [libc::PR_SET_NO_NEW_PRIVS as u64, 1, 0])
+}
+
+/// Forks; the child makes itself undumpable (a SIGSYS must not leave a core
+/// file in the crate directory), runs `body` and exits 0. The parent collects
+/// the values the child pushed and its exit status.
+pub fn run_in_child(body: impl FnOnce(&Reporter)) -> ChildResult {
+    spawn_child(body).finish()
+}
+
+/// A forked child still running; [`finish`](Child::finish) collects it.
+pub struct Child {
+    pub pid: libc::pid_t,
+    rd: OwnedFd,
+}
+
+impl Child {
+    /// Reads the child's values until it exits (killing it after a timeout)
+    /// and reaps it.
+    pub fn finish(self) -> ChildResult {
+        let values = read_values(&self.rd, self.pid);
+        ChildResult {
+            exit: wait(self.pid),
+            values,
+        }
+    }
+}
+
+/// [`run_in_child`] without waiting, for tests that act as the child's peer.
+pub fn spawn_child(body: impl FnOnce(&Reporter)) -> Child {
+    let (rd, wr) = pipe_with(PipeFlags::CLOEXEC).expect("pipe");
+    // SAFETY: the child only runs `body` (raw syscalls, see the module doc)
+    // and leaves with _exit, never returning into the harness.
+    let pid = unsafe { libc::fork() };
+    assert!(pid >= 0, "fork: {}", std::io::Error::last_os_error());
+    if pid == 0 {
+        drop(rd);
+        raw(libc::SYS_prctl, [libc::PR_SET_DUMPABLE as u64, 0, 0]);
+        let no_core = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
+        // SAFETY: passes a live rlimit struct.
+        unsafe { libc::setrlimit(libc::RLIMIT_CORE, &no_core) };
+        let r = Reporter { fd: wr };
+        let ok = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| body(&r))).is_ok();
+        // SAFETY: ends the child without running the harness's destructors.
+        unsafe { libc::_exit(if ok { 0 } else { CHILD_PANICKED }) };
+    }
+    drop(wr);
+    Child { pid, rd }
+}
+
+/// Waits until `fd` is readable, failing the test after the child timeout.
+pub fn wait_readable(fd: &impl std::os::fd::AsFd, what: &str) {
+    let mut fds = [PollFd::new(fd, PollFlags::IN)];
+    let timeout = Timespec::try_from(CHILD_TIMEOUT).expect("timeout");
+    let n = poll(&mut fds, Some(&timeout)).expect("poll");
+    assert!(n > 0, "{what}: nothing within {CHILD_TIMEOUT:?}");
+}
+
+fn read_values(rd: &OwnedFd, pid: libc::pid_t) -> Vec<i64> {
+    let mut bytes = Vec::new();
+    let deadline = std::time::Instant::now() + CHILD_TIMEOUT;
+    loop {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        let mut fds = [PollFd::new(rd, PollFlags::IN)];
+        let timeout = Timespec::try_from(left).expect("timeout");
+        let n = poll(&mut fds, Some(&timeout)).expect("poll");
+        if n == 0 {
+            // SAFETY: kills the child this test forked, by pid.
+            unsafe { libc::kill(pid, libc::SIGKILL) };
+            wait(pid);
+            panic!("child {pid} did not finish within {CHILD_TIMEOUT:?}");
+        }
+        let mut buf = [0u8; 4096];
+        match rustix::io::read(rd, &mut buf) {
+            Ok(0) => break,
+            Ok(n) => bytes.extend_from_slice(&buf[..n]),
+            Err(rustix::io::Errno::INTR) => {}
+            Err(e) => panic!("read from child: {e}"),
+        }
+    }
+    bytes
+        .chunks_exact(8)
+        .map(|c| i64::from_ne_bytes(c.try_into().expect("8 bytes")))
+        .collect()
+}
+
+/// Reaps `pid`.
+pub fn wait(pid: libc::pid_t) -> Exit {
+    let mut status = 0;
+    loop {
+        // SAFETY: waits for a child this test forked, by pid.
+        let r = unsafe { libc::waitpid(pid, &mut status, 0) };
+        if r == pid {
+            break;
+        }
+        let e = std::io::Error::last_os_error();
+        assert_eq!(e.raw_os_error(), Some(libc::EINTR), "waitpid({pid}): {e}");
+    }
+    if libc::WIFSIGNALED(status) {
+        Exit::Signal(libc::WTERMSIG(status))
+    } else {
+        Exit::Code(libc::WEXITSTATUS(status))
+    }
+}
