@@ -46,7 +46,7 @@ cleanup_failed=0
 # remove_cgroup DIR: kill what is left in DIR, then rmdir it; counts a failure if it stays.
 remove_cgroup() {
     [ -d "$1" ] || return 0
-    for pid in $(cat "$1/cgroup.procs" 2> /dev/null); do kill -KILL "$pid" 2> /dev/null; done
+    while read -r pid; do kill -KILL "$pid" 2> /dev/null; done < "$1/cgroup.procs"
     tries=0
     while ! rmdir "$1" 2> /dev/null; do
         tries=$((tries + 1))
@@ -150,8 +150,7 @@ pivot_out="$(unshare -m sh -c '
         cd / && /bin/busybox cat /marker && /bin/busybox umount -l /old &&
         /bin/busybox ls -A /old | /bin/busybox wc -l"
 ' _ "$newroot" 2>&1)"
-# shellcheck disable=SC2086 # word splitting joins the two output lines
-expect "pivot_root into a tmpfs in a new mount namespace" "pivoted 0" "$(echo $pivot_out)"
+expect "pivot_root into a tmpfs in a new mount namespace" "pivoted 0" "$(printf '%s' "$pivot_out" | tr '\n' ' ')"
 check "the pivot's mounts went away with its namespace" [ -z "$(grep berth-smoke-root /proc/mounts)" ]
 rmdir "$newroot" || cleanup_failed=1
 
