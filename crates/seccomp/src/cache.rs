@@ -20,6 +20,7 @@
 //! next miss. Entries are never evicted (a host sees a handful of profiles).
 
 use std::{
+    fmt::Write as _,
     fs::{self, DirBuilder, OpenOptions},
     io::{self, Read, Write},
     os::unix::fs::{DirBuilderExt, OpenOptionsExt},
@@ -248,7 +249,12 @@ fn key(s: &LinuxSeccomp) -> Result<String, CacheError> {
     h.update(std::env::consts::ARCH.as_bytes());
     h.update(b"\0");
     h.update(&json);
-    Ok(h.finalize().iter().map(|b| format!("{b:02x}")).collect())
+    let mut hex = String::with_capacity(64);
+    for b in h.finalize() {
+        // Writing to a String cannot fail.
+        let _ = write!(hex, "{b:02x}");
+    }
+    Ok(hex)
 }
 
 #[cfg(test)]

@@ -175,10 +175,15 @@ fn compile_valid(s: &LinuxSeccomp) -> Result<Program, CompileError> {
     }
 
     let libseccomp_program = export(&ctx)?;
-    let mut filter = if enosys::applies(s) {
-        enosys::stub(&enosys::max_syscalls(s)).map_err(|source| CompileError::Stub { source })?
+    let maxima = if enosys::applies(s) {
+        enosys::max_syscalls(s)
     } else {
         Vec::new()
+    };
+    let mut filter = if maxima.is_empty() {
+        Vec::new()
+    } else {
+        enosys::stub(&maxima).map_err(|source| CompileError::Stub { source })?
     };
     filter.extend_from_slice(&libseccomp_program);
     if filter.len() > MAX_INSTRUCTIONS {

@@ -13,7 +13,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use berth_seccomp::{Cache, CacheStatus, Program, unknown_syscalls, validate};
+use berth_seccomp::{Cache, CacheStatus, Program, enosys, unknown_syscalls, validate};
 use common::{Exit, docker_profile, raw, run_in_child, set_no_new_privs};
 use oci_spec::runtime::Arch;
 
@@ -42,11 +42,18 @@ fn docker_default_profile_compiles_for_three_architectures() {
     let unknown = unknown_syscalls(&s);
     eprintln!("syscalls in Docker's profile unknown to libseccomp 2.5.4 (skipped): {unknown:?}");
     let p = Program::compile(&s).expect("compile");
+    let maxima = enosys::max_syscalls(&s);
     eprintln!(
-        "Docker's profile: {} BPF instructions, flags {:#x}",
+        "Docker's profile: {} BPF instructions, flags {:#x}, ENOSYS above {maxima:?}",
         p.instructions().len(),
         p.flags()
     );
+    let max_of = |a| maxima.iter().find(|(x, _)| *x == a).map(|&(_, n)| n);
+    // clone3 (435) is named, so it is below the x86_64 maximum: it gets
+    // Docker's own ENOSYS rule, not the stub.
+    assert!(max_of(Arch::ScmpArchX86_64).is_some_and(|m| m >= libc::SYS_clone3 as u32));
+    assert!(max_of(Arch::ScmpArchX86).is_some());
+    assert!(max_of(Arch::ScmpArchX32).is_some_and(|m| m & 0x4000_0000 != 0));
     assert!(!p.needs_listener());
 }
 
