@@ -332,3 +332,68 @@ fn export(ctx: &ScmpFilterContext) -> Result<Vec<SockFilter>, CompileError> {
         })
         .collect())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn profile(json: &str) -> LinuxSeccomp {
+        serde_json::from_str(json).unwrap()
+    }
+
+    #[test]
+    fn libseccomp_is_linked_statically() {
+        // .cargo/config.toml asks libseccomp-sys for the static archive.
+        let maps = std::fs::read_to_string("/proc/self/maps").unwrap();
+        assert!(!maps.contains("libseccomp.so"), "libseccomp.so is mapped");
+        assert_eq!(crate::validate::libseccomp_version(), "2.5.4");
+    }
+
+    #[test]
+    fn conflicting_unconditional_rules_keep_the_first() {
+        // libseccomp (and so runc) accepts this silently; the first rule for
+        // a syscall decides.
+        let rets = |first: &str, second: &str| -> Vec<u32> {
+            Program::compile(&profile(&format!(
+                r#"{{"defaultAction":"SCMP_ACT_ALLOW","flags":[],"syscalls":[
+                    {{"names":["uname"],"action":"{first}"}},
+                    {{"names":["uname"],"action":"{second}"}}]}}"#
+            )))
+            .unwrap()
+            .instructions()
+            .iter()
+            .filter(|i| i.code == crate::bpf::RET_K)
+            .map(|i| i.k)
+            .collect()
+        };
+        const ERRNO_EPERM: u32 = 0x0005_0001;
+        const KILL_PROCESS: u32 = 0x8000_0000;
+        let a = rets("SCMP_ACT_ERRNO", "SCMP_ACT_KILL_PROCESS");
+        assert!(
+            a.contains(&ERRNO_EPERM) && !a.contains(&KILL_PROCESS),
+            "{a:x?}"
+        );
+        let b = rets("SCMP_ACT_KILL_PROCESS", "SCMP_ACT_ERRNO");
+        assert!(
+            b.contains(&KILL_PROCESS) && !b.contains(&ERRNO_EPERM),
+            "{b:x?}"
+        );
+    }
+
+    #[test]
+    fn rules_equal_to_the_default_are_dropped() {
+        let with = Program::compile(&profile(
+            r#"{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[
+                {"names":["read"],"action":"SCMP_ACT_ALLOW"},
+                {"names":["uname"],"action":"SCMP_ACT_ERRNO","errnoRet":1}]}"#,
+        ))
+        .unwrap();
+        let without = Program::compile(&profile(
+            r#"{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[
+                {"names":["read","uname"],"action":"SCMP_ACT_ALLOW"}]}"#,
+        ))
+        .unwrap();
+        // uname still counts for the ENOSYS maximum, so only the rule differs.
+        assert!(with.instructions().len() < without.instructions().len());
+    }
+}

@@ -43,7 +43,8 @@
 //! - Syscall names libseccomp does not know are skipped, not an error
 //!   ([`unknown_syscalls`] lists them for logging).
 //! - Rules whose action equals the default action are dropped (libseccomp
-//!   refuses them).
+//!   refuses them). Two unconditional rules for one syscall with different
+//!   actions are accepted, and the first one decides (libseccomp's choice).
 //! - Several conditions on the *same* argument index in one rule are added as
 //!   separate rules (OR); conditions on distinct indexes are ANDed.
 //! - An absent `flags` field means `SECCOMP_FILTER_FLAG_SPEC_ALLOW` (dropped at
