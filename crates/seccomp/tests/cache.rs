@@ -13,13 +13,6 @@ const PROFILE: &str = r#"{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[
     {"names":["personality"],"action":"SCMP_ACT_ALLOW",
      "args":[{"index":0,"value":4294967295,"op":"SCMP_CMP_EQ"}]}]}"#;
 
-fn tempdir() -> tempfile::TempDir {
-    tempfile::Builder::new()
-        .prefix("berth-seccomp-test-")
-        .tempdir()
-        .expect("tempdir")
-}
-
 fn mode(p: &Path) -> u32 {
     fs::metadata(p).expect("stat").permissions().mode() & 0o7777
 }
@@ -32,7 +25,7 @@ fn status_of(cache: &Cache, json: &str) -> (Program, CacheStatus) {
 
 #[test]
 fn miss_then_hit_gives_the_compiled_program() {
-    let tmp = tempdir();
+    let tmp = common::TestDir::new();
     let dir = tmp.path().join("nested/seccomp");
     let cache = Cache::new(&dir);
     let s = profile(PROFILE);
@@ -60,7 +53,7 @@ fn miss_then_hit_gives_the_compiled_program() {
 
 #[test]
 fn different_profiles_get_different_entries() {
-    let tmp = tempdir();
+    let tmp = common::TestDir::new();
     let cache = Cache::new(tmp.path());
     let other = PROFILE.replace("getrandom", "getpid");
     let a = cache.entry_path(&profile(PROFILE)).expect("path");
@@ -81,7 +74,7 @@ fn different_profiles_get_different_entries() {
 
 #[test]
 fn a_corrupted_or_truncated_entry_is_recompiled_and_replaced() {
-    let tmp = tempdir();
+    let tmp = common::TestDir::new();
     let cache = Cache::new(tmp.path());
     let s = profile(PROFILE);
     let good = Program::compile(&s).expect("compile").to_bytes();
@@ -127,7 +120,7 @@ fn a_corrupted_or_truncated_entry_is_recompiled_and_replaced() {
 
 #[test]
 fn an_invalid_profile_is_refused_and_not_cached() {
-    let tmp = tempdir();
+    let tmp = common::TestDir::new();
     let cache = Cache::new(tmp.path().join("c"));
     let bad = r#"{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[
         {"names":["uname"],"action":"SCMP_ACT_ALLOW","errnoRet":1}]}"#;
@@ -141,7 +134,7 @@ fn an_invalid_profile_is_refused_and_not_cached() {
 
 #[test]
 fn stale_temp_files_of_dead_writers_are_removed_on_a_miss() {
-    let tmp = tempdir();
+    let tmp = common::TestDir::new();
     let cache = Cache::new(tmp.path());
     // pid_max is at most 2^22, so this writer cannot be alive.
     let dead = tmp.path().join(".abc.bpf.99999999.0.tmp");
@@ -160,7 +153,7 @@ fn stale_temp_files_of_dead_writers_are_removed_on_a_miss() {
 
 #[test]
 fn an_unwritable_cache_is_an_error_naming_the_path() {
-    let tmp = tempdir();
+    let tmp = common::TestDir::new();
     // A regular file where the directory should be.
     let file = tmp.path().join("not-a-dir");
     fs::write(&file, b"").expect("write");

@@ -201,10 +201,7 @@ fn compile_versus_cache_load_and_install_time() {
     }
     let compile = mean(start.elapsed(), N);
 
-    let tmp = tempfile::Builder::new()
-        .prefix("berth-seccomp-test-")
-        .tempdir()
-        .expect("tempdir");
+    let tmp = common::TestDir::new();
     let cache = Cache::new(tmp.path().join("seccomp"));
     let start = Instant::now();
     let (_, st) = cache.load_or_compile_with_status(&s).expect("miss");

@@ -21,13 +21,6 @@ use libseccomp::{ScmpNotifReq, ScmpNotifResp, ScmpNotifRespFlags, ScmpSyscall};
 use oci_spec::runtime::{ContainerState, State};
 use rustix::net::{RecvAncillaryBuffer, RecvAncillaryMessage, RecvFlags, recvmsg};
 
-fn tempdir() -> tempfile::TempDir {
-    tempfile::Builder::new()
-        .prefix("berth-seccomp-test-")
-        .tempdir()
-        .expect("tempdir")
-}
-
 fn process_state(pid: i32) -> ContainerProcessState {
     let mut state = State::default();
     state
@@ -86,7 +79,7 @@ fn notify_profile(sock: &Path, flags: &str) -> Program {
 
 #[test]
 fn an_agent_receives_the_listener_and_answers_the_notification() {
-    let dir = tempdir();
+    let dir = common::TestDir::new();
     let sock = dir.path().join("agent.sock");
     let listener = UnixListener::bind(&sock).expect("bind agent socket");
 
@@ -160,7 +153,7 @@ fn an_agent_receives_the_listener_and_answers_the_notification() {
 
 #[test]
 fn send_to_listener_passes_a_working_fd_and_the_state() {
-    let dir = tempdir();
+    let dir = common::TestDir::new();
     let sock = dir.path().join("agent.sock");
     let listener = UnixListener::bind(&sock).expect("bind agent socket");
     let (rd, wr) = rustix::pipe::pipe().expect("pipe");
@@ -184,7 +177,7 @@ fn send_to_listener_passes_a_working_fd_and_the_state() {
 
 #[test]
 fn a_missing_agent_is_not_found() {
-    let dir = tempdir();
+    let dir = common::TestDir::new();
     let (_rd, wr) = rustix::pipe::pipe().expect("pipe");
     let e = send_to_listener(
         &dir.path().join("nobody.sock"),

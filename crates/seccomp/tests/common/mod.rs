@@ -11,6 +11,7 @@ pub mod docker_profile;
 
 use std::{
     os::fd::{AsRawFd, OwnedFd},
+    path::Path,
     time::Duration,
 };
 
@@ -25,6 +26,37 @@ const CHILD_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Exit code of a child whose closure panicked.
 pub const CHILD_PANICKED: i32 = 101;
+
+/// A `berth-seccomp-test-*` temp directory, removed on drop; failing to
+/// remove it fails the test.
+pub struct TestDir(Option<tempfile::TempDir>);
+
+impl TestDir {
+    pub fn new() -> TestDir {
+        let dir = tempfile::Builder::new()
+            .prefix("berth-seccomp-test-")
+            .tempdir()
+            .expect("create temp dir");
+        TestDir(Some(dir))
+    }
+
+    pub fn path(&self) -> &Path {
+        self.0.as_ref().expect("live temp dir").path()
+    }
+}
+
+impl Drop for TestDir {
+    fn drop(&mut self) {
+        if let Some(d) = self.0.take() {
+            let path = d.path().to_path_buf();
+            if let Err(e) = d.close()
+                && !std::thread::panicking()
+            {
+                panic!("cannot remove test dir {}: {e}", path.display());
+            }
+        }
+    }
+}
 
 /// Parses a `linux.seccomp` object.
 pub fn profile(json: &str) -> LinuxSeccomp {
