@@ -25,7 +25,7 @@ pub(crate) fn name_to_kb(name: &str) -> Option<u64> {
 pub(crate) fn kb_to_name(kb: u64) -> String {
     const UNITS: [(&str, u64); 3] = [("GB", 1024 * 1024), ("MB", 1024), ("KB", 1)];
     for (unit, mult) in UNITS {
-        if kb >= mult && kb % mult == 0 {
+        if kb >= mult && kb.is_multiple_of(mult) {
             return format!("{}{unit}", kb / mult);
         }
     }

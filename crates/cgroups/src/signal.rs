@@ -29,17 +29,24 @@ pub(crate) fn check(sig: i32) -> Result<()> {
     }
 }
 
+/// How to freeze and thaw the cgroup being signalled.
+#[derive(Clone, Copy)]
+pub(crate) struct Freezer<'a> {
+    pub freeze: &'a dyn Fn() -> Result<()>,
+    pub thaw: &'a dyn Fn() -> Result<()>,
+}
+
 /// Freeze (if a freezer is given), signal every pid listed, thaw. A process that exited
 /// meanwhile (`ESRCH`) is not an error.
 pub(crate) fn signal_all_frozen(
     sig: i32,
-    freezer: Option<(&dyn Fn() -> Result<()>, &dyn Fn() -> Result<()>)>,
+    freezer: Option<Freezer<'_>>,
     pids: &dyn Fn() -> Result<Vec<i32>>,
 ) -> Result<()> {
     check(sig)?;
     let mut errors = Vec::new();
     let frozen = match freezer {
-        Some((freeze, _)) => match freeze() {
+        Some(f) => match (f.freeze)() {
             Ok(()) => true,
             Err(e) => {
                 // Signal anyway: killing most processes is better than none.
@@ -65,12 +72,11 @@ pub(crate) fn signal_all_frozen(
         }
         Err(e) => errors.push(e),
     }
-    if frozen {
-        if let Some((_, thaw)) = freezer {
-            if let Err(e) = thaw() {
-                errors.push(e);
-            }
-        }
+    if frozen
+        && let Some(f) = freezer
+        && let Err(e) = (f.thaw)()
+    {
+        errors.push(e);
     }
     if errors.is_empty() {
         Ok(())
@@ -104,9 +110,14 @@ mod tests {
         };
         // Signal 0 is invalid; use a real signal on a pid that cannot exist (ESRCH is ignored)
         // and a list failure that must be reported.
-        let e = signal_all_frozen(libc::SIGTERM, Some((&freeze, &thaw)), &|| {
-            Err(Error::InvalidPid { pid: -1 })
-        })
+        let e = signal_all_frozen(
+            libc::SIGTERM,
+            Some(Freezer {
+                freeze: &freeze,
+                thaw: &thaw,
+            }),
+            &|| Err(Error::InvalidPid { pid: -1 }),
+        )
         .unwrap_err();
         assert!(thawed.get());
         assert!(

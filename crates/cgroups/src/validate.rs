@@ -108,15 +108,17 @@ fn check_memory(m: &LinuxMemory) -> Result<()> {
     check_bytes("linux.resources.memory.swap", m.swap())?;
     check_bytes("linux.resources.memory.kernel", m.kernel())?;
     check_bytes("linux.resources.memory.kernelTCP", m.kernel_tcp())?;
-    if let (Some(swap), Some(limit)) = (m.swap(), m.limit()) {
-        if swap > 0 && limit > 0 && swap < limit {
-            return Err(invalid(
-                "linux.resources.memory.swap",
-                format!(
-                    "memory+swap limit {swap} is below the memory limit {limit} (swap counts memory plus swap, so it must be >= memory.limit)"
-                ),
-            ));
-        }
+    if let (Some(swap), Some(limit)) = (m.swap(), m.limit())
+        && swap > 0
+        && limit > 0
+        && swap < limit
+    {
+        return Err(invalid(
+            "linux.resources.memory.swap",
+            format!(
+                "memory+swap limit {swap} is below the memory limit {limit} (swap counts memory plus swap, so it must be >= memory.limit)"
+            ),
+        ));
     }
     if let Some(s) = m.swappiness() {
         // u64::MAX is -1 written as unsigned: "not set".
@@ -131,37 +133,41 @@ fn check_memory(m: &LinuxMemory) -> Result<()> {
 }
 
 fn check_cpu(c: &LinuxCpu, mode: CgroupMode) -> Result<()> {
-    if let Some(s) = c.shares() {
-        if s != 0 && !(2..=262_144).contains(&s) {
-            return Err(invalid(
-                "linux.resources.cpu.shares",
-                format!("{s} is outside 2..=262144"),
-            ));
-        }
+    if let Some(s) = c.shares()
+        && s != 0
+        && !(2..=262_144).contains(&s)
+    {
+        return Err(invalid(
+            "linux.resources.cpu.shares",
+            format!("{s} is outside 2..=262144"),
+        ));
     }
-    if let Some(q) = c.quota() {
-        if q != 0 && q != -1 && q < 1000 {
-            return Err(invalid(
-                "linux.resources.cpu.quota",
-                format!("{q} is not -1 (unlimited) or at least 1000 microseconds"),
-            ));
-        }
+    if let Some(q) = c.quota()
+        && q != 0
+        && q != -1
+        && q < 1000
+    {
+        return Err(invalid(
+            "linux.resources.cpu.quota",
+            format!("{q} is not -1 (unlimited) or at least 1000 microseconds"),
+        ));
     }
-    if let Some(p) = c.period() {
-        if p != 0 && !(1000..=1_000_000).contains(&p) {
-            return Err(invalid(
-                "linux.resources.cpu.period",
-                format!("{p} is outside 1000..=1000000 microseconds"),
-            ));
-        }
+    if let Some(p) = c.period()
+        && p != 0
+        && !(1000..=1_000_000).contains(&p)
+    {
+        return Err(invalid(
+            "linux.resources.cpu.period",
+            format!("{p} is outside 1000..=1000000 microseconds"),
+        ));
     }
-    if let Some(rt) = c.realtime_runtime() {
-        if rt < -1 {
-            return Err(invalid(
-                "linux.resources.cpu.realtimeRuntime",
-                format!("{rt} is not -1 or a duration in microseconds"),
-            ));
-        }
+    if let Some(rt) = c.realtime_runtime()
+        && rt < -1
+    {
+        return Err(invalid(
+            "linux.resources.cpu.realtimeRuntime",
+            format!("{rt} is not -1 or a duration in microseconds"),
+        ));
     }
     if mode == CgroupMode::Unified
         && (c.realtime_runtime().is_some_and(|v| v != 0)
@@ -172,13 +178,14 @@ fn check_cpu(c: &LinuxCpu, mode: CgroupMode) -> Result<()> {
             "real-time group scheduling (realtimeRuntime/realtimePeriod) is not available with cgroup v2",
         ));
     }
-    if let Some(i) = c.idle() {
-        if i != 0 && i != 1 {
-            return Err(invalid(
-                "linux.resources.cpu.idle",
-                format!("{i} is not 0 or 1"),
-            ));
-        }
+    if let Some(i) = c.idle()
+        && i != 0
+        && i != 1
+    {
+        return Err(invalid(
+            "linux.resources.cpu.idle",
+            format!("{i} is not 0 or 1"),
+        ));
     }
     if let Some(cpus) = c.cpus() {
         cpu_list::parse(cpus).map_err(|r| {

@@ -61,18 +61,16 @@ pub(crate) fn apply(dir: &Path, m: &LinuxMemory) -> Result<()> {
         swap = Some(-1);
     }
 
-    if m.check_before_update() == Some(true) {
-        if let Some(l) = limit.filter(|l| *l > 0) {
-            if let Ok(usage) = cgroup_file::read_u64(dir, "memory.usage_in_bytes") {
-                if u64::try_from(l).unwrap_or(0) <= usage {
-                    return Err(Error::MemoryBelowUsage {
-                        field: "linux.resources.memory.limit",
-                        limit: l,
-                        usage,
-                    });
-                }
-            }
-        }
+    if m.check_before_update() == Some(true)
+        && let Some(l) = limit.filter(|l| *l > 0)
+        && let Ok(usage) = cgroup_file::read_u64(dir, "memory.usage_in_bytes")
+        && u64::try_from(l).unwrap_or(0) <= usage
+    {
+        return Err(Error::MemoryBelowUsage {
+            field: "linux.resources.memory.limit",
+            limit: l,
+            usage,
+        });
     }
 
     match (limit, swap) {

@@ -198,31 +198,31 @@ impl V1Cgroup {
 
     pub(crate) fn apply(&self, r: &LinuxResources) -> Result<()> {
         let mut cache = None;
-        if let Some(c) = r.cpu() {
-            if validate::wants_cpuset(c) {
-                cpuset::apply(self.need("linux.resources.cpu.cpus", "cpuset")?, c)?;
-            }
+        if let Some(c) = r.cpu()
+            && validate::wants_cpuset(c)
+        {
+            cpuset::apply(self.need("linux.resources.cpu.cpus", "cpuset")?, c)?;
         }
-        if let Some(m) = r.memory() {
-            if validate::wants_memory(m) {
-                memory::apply(self.need("linux.resources.memory", "memory")?, m)?;
-            }
+        if let Some(m) = r.memory()
+            && validate::wants_memory(m)
+        {
+            memory::apply(self.need("linux.resources.memory", "memory")?, m)?;
         }
-        if let Some(c) = r.cpu() {
-            if validate::wants_cpu(c) {
-                self.need("linux.resources.cpu", "cpu")?;
-                if let Some(h) = self.hierarchy("cpu") {
-                    cpu::apply(h, c)?;
-                }
+        if let Some(c) = r.cpu()
+            && validate::wants_cpu(c)
+        {
+            self.need("linux.resources.cpu", "cpu")?;
+            if let Some(h) = self.hierarchy("cpu") {
+                cpu::apply(h, c)?;
             }
         }
         if let Some(p) = r.pids() {
             v2::pids::apply(self.need("linux.resources.pids", "pids")?, p)?;
         }
-        if let Some(b) = r.block_io() {
-            if validate::wants_blkio(b) {
-                blkio::apply(self.need("linux.resources.blockIO", "blkio")?, b)?;
-            }
+        if let Some(b) = r.block_io()
+            && validate::wants_blkio(b)
+        {
+            blkio::apply(self.need("linux.resources.blockIO", "blkio")?, b)?;
         }
         if let Some(limits) = r.hugepage_limits().as_ref().filter(|l| !l.is_empty()) {
             match self.locate("hugetlb", &mut cache)? {
@@ -354,10 +354,10 @@ impl V1Cgroup {
     pub(crate) fn signal_all(&self, sig: i32) -> Result<()> {
         let freeze = || self.freeze();
         let thaw = || self.thaw();
-        let freezer = self.freezer().is_ok().then_some((
-            &freeze as &dyn Fn() -> Result<()>,
-            &thaw as &dyn Fn() -> Result<()>,
-        ));
+        let freezer = self.freezer().is_ok().then_some(signal::Freezer {
+            freeze: &freeze,
+            thaw: &thaw,
+        });
         signal::signal_all_frozen(sig, freezer, &|| self.pids())
     }
 

@@ -65,18 +65,18 @@ pub(crate) fn apply(dir: &Path, m: &LinuxMemory) -> Result<()> {
     let swap = m.swap().filter(|v| *v != 0);
     let reservation = m.reservation().filter(|v| *v != 0);
 
-    if m.check_before_update() == Some(true) {
-        if let Some(l) = limit.filter(|l| *l > 0) {
-            // Best effort, like runc: skip the check if usage cannot be read.
-            if let Ok(usage) = cgroup_file::read_u64(dir, "memory.current") {
-                if u64::try_from(l).unwrap_or(0) <= usage {
-                    return Err(Error::MemoryBelowUsage {
-                        field: "linux.resources.memory.limit",
-                        limit: l,
-                        usage,
-                    });
-                }
-            }
+    if m.check_before_update() == Some(true)
+        && let Some(l) = limit.filter(|l| *l > 0)
+    {
+        // Best effort, like runc: skip the check if usage cannot be read.
+        if let Ok(usage) = cgroup_file::read_u64(dir, "memory.current")
+            && u64::try_from(l).unwrap_or(0) <= usage
+        {
+            return Err(Error::MemoryBelowUsage {
+                field: "linux.resources.memory.limit",
+                limit: l,
+                usage,
+            });
         }
     }
 

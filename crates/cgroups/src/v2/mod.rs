@@ -199,10 +199,10 @@ impl V2Cgroup {
         let has_freezer = self.dir().join("cgroup.freeze").exists();
         signal::signal_all_frozen(
             sig,
-            has_freezer.then_some((
-                &freeze as &dyn Fn() -> Result<()>,
-                &thaw as &dyn Fn() -> Result<()>,
-            )),
+            has_freezer.then_some(signal::Freezer {
+                freeze: &freeze,
+                thaw: &thaw,
+            }),
             &|| self.pids(),
         )
     }
