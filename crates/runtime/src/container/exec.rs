@@ -1,0 +1,177 @@
+//! `exec`: run another process in a running container, in all of its
+//! namespaces and its cgroup, with its seccomp profile.
+
+use std::os::fd::{AsFd, OwnedFd};
+use std::path::PathBuf;
+
+use oci_spec::runtime::Process;
+
+use super::Container;
+use super::foreground::{self, Supervised};
+use crate::error::OsContext;
+use crate::process::exec::{self as pexec, ExecContext};
+use crate::process::finalize::Launch;
+use crate::state::Status;
+use crate::{Error, Result};
+
+/// What `exec` takes besides the process.
+#[derive(Debug, Clone, Default)]
+pub struct ExecOptions {
+    /// The process to start.
+    pub process: Option<Process>,
+    /// Send the pty master here (with `process.terminal`).
+    pub console_socket: Option<PathBuf>,
+    /// Write the new process's pid here.
+    pub pid_file: Option<PathBuf>,
+    /// Return once the process started.
+    pub detach: bool,
+    /// Pass descriptors 3..3+n.
+    pub preserve_fds: u32,
+    /// Exec even into a paused container.
+    pub ignore_paused: bool,
+}
+
+impl Container {
+    /// Start a process in the container; returns its exit code (0 when
+    /// detached).
+    pub fn exec(&self, opts: &ExecOptions) -> Result<i32> {
+        let status = self.status();
+        match status {
+            Status::Running | Status::Created => {}
+            Status::Paused if opts.ignore_paused => {}
+            Status::Paused => {
+                return Err(Error::BadState {
+                    op: "exec in",
+                    id: self.state.id.clone(),
+                    status: "paused (use --ignore-paused to override)".into(),
+                });
+            }
+            s => return Err(self.bad_state("exec in", s)),
+        }
+        let process = opts
+            .process
+            .as_ref()
+            .ok_or_else(|| Error::InvalidArgument("exec needs a process".into()))?;
+        crate::validate::check_process(process, "process")?;
+        let terminal = process.terminal() == Some(true);
+        if terminal && opts.detach && opts.console_socket.is_none() {
+            return Err(Error::InvalidArgument(
+                "cannot allocate a tty in detached mode without --console-socket".into(),
+            ));
+        }
+        if !terminal && opts.console_socket.is_some() {
+            return Err(Error::InvalidArgument(
+                "--console-socket is only meaningful when the process has a terminal".into(),
+            ));
+        }
+        let spec = self.spec()?;
+        let seccomp = match spec.linux().as_ref().and_then(|l| l.seccomp().as_ref()) {
+            Some(s) => Some(
+                berth_seccomp::Cache::new(self.root.join(".cache/seccomp")).load_or_compile(s)?,
+            ),
+            None => None,
+        };
+        let cgroup = self.cgroup()?;
+        let init_pidfd = rustix::process::pidfd_open(
+            rustix::process::Pid::from_raw(self.state.pid)
+                .ok_or_else(|| self.bad_state("exec in", Status::Stopped))?,
+            rustix::process::PidfdFlags::empty(),
+        )
+        .step(|| format!("open a pidfd for the container init {}", self.state.pid))?;
+        if crate::state::liveness(self.state.pid, self.state.pid_start)
+            != crate::state::Liveness::Alive
+        {
+            return Err(self.bad_state("exec in", Status::Stopped));
+        }
+        let namespaces = pexec::differing_namespaces(self.state.pid)?;
+
+        let own_console = terminal && opts.console_socket.is_none();
+        let pair = if own_console {
+            Some(
+                rustix::net::socketpair(
+                    rustix::net::AddressFamily::UNIX,
+                    rustix::net::SocketType::STREAM,
+                    rustix::net::SocketFlags::CLOEXEC,
+                    None,
+                )
+                .step(|| "create the console socket pair".to_string())?,
+            )
+        } else {
+            None
+        };
+        let console: Option<OwnedFd> = match &opts.console_socket {
+            Some(path) => Some(
+                crate::console::connect(path).step(|| format!("connect to {}", path.display()))?,
+            ),
+            None => None,
+        };
+        let signals = if opts.detach {
+            None
+        } else {
+            Some(foreground::forwardable_signals()?)
+        };
+        let env = process.env().clone().unwrap_or_default();
+        let affinity = process.exec_cpu_affinity().as_ref();
+        let cx = ExecContext {
+            init_pid: self.state.pid,
+            init_pidfd: init_pidfd.as_fd(),
+            namespaces,
+            launch: Launch {
+                process,
+                env: &env,
+                seccomp: seccomp.as_ref(),
+                last_cap: crate::capabilities::last_cap(),
+                preserved_fds: opts.preserve_fds,
+            },
+            console_socket: pair
+                .as_ref()
+                .map(|p| p.1.as_fd())
+                .or(console.as_ref().map(|c| c.as_fd())),
+            affinity_initial: affinity.and_then(|a| a.initial().as_deref()),
+            affinity_final: affinity.and_then(|a| a.cpu_affinity_final().as_deref()),
+        };
+        let spawned = pexec::spawn(&cx, &cgroup)?;
+        let pty = match &pair {
+            Some((ours, _)) => Some(
+                crate::console::recv_fd(ours.as_fd())
+                    .step(|| "receive the pty master".to_string())?,
+            ),
+            None => None,
+        };
+        drop(pair);
+        if let Some(pid_file) = &opts.pid_file {
+            super::create::write_pid_file(pid_file, spawned.pid)?;
+        }
+        // End-of-file: the process executed its program; a message is a
+        // failure at the very end (execve itself).
+        match spawned
+            .chan
+            .next()
+            .step(|| "wait for the exec".to_string())?
+        {
+            crate::process::channel::Event::Closed => {}
+            crate::process::channel::Event::Message(
+                crate::process::message::Message::Failed(m),
+                _,
+            ) => {
+                return Err(Error::Init(m));
+            }
+            crate::process::channel::Event::Message(m, _) => {
+                return Err(Error::Init(format!(
+                    "unexpected message from the exec process: {m:?}"
+                )));
+            }
+        }
+        let Some((sigfd, old_mask)) = signals else {
+            return Ok(0);
+        };
+        let code = Supervised {
+            pid: spawned.pid,
+            pidfd: spawned.pidfd,
+            pty,
+        }
+        .wait(&sigfd);
+        let _ = crate::sys::set_signal_mask(&old_mask);
+        code
+    }
+}

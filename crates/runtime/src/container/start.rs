@@ -1,0 +1,68 @@
+//! `start`: release an init waiting on its exec FIFO, then run the
+//! poststart hooks.
+
+use super::Container;
+use crate::error::OsContext;
+use crate::hooks::{self, HookError, HookKind};
+use crate::state::{self, Liveness, Status};
+use crate::{Error, Result};
+
+impl Container {
+    /// Start a created container. Returns the poststart hooks that failed
+    /// (the spec says to warn about those and go on).
+    pub fn start(&self) -> Result<Vec<HookError>> {
+        match self.status() {
+            Status::Created => {}
+            s => return Err(self.bad_state("start", s)),
+        }
+        let fifo_path = self.dir.join(state::FIFO_FILE);
+        let fifo = rustix::fs::open(
+            &fifo_path,
+            rustix::fs::OFlags::RDONLY | rustix::fs::OFlags::NONBLOCK | rustix::fs::OFlags::CLOEXEC,
+            rustix::fs::Mode::empty(),
+        )
+        .step(|| format!("open {}", fifo_path.display()))?;
+        // Opening for reading releases the init blocked opening for writing;
+        // it then writes one byte and goes on to execve.
+        loop {
+            let mut fds = [rustix::event::PollFd::new(
+                &fifo,
+                rustix::event::PollFlags::IN,
+            )];
+            let ts = rustix::time::Timespec {
+                tv_sec: 0,
+                tv_nsec: 100_000_000,
+            };
+            match rustix::event::poll(&mut fds, Some(&ts)) {
+                Ok(0) | Err(rustix::io::Errno::INTR) => {}
+                Ok(_) => {
+                    let mut b = [0u8; 1];
+                    match rustix::io::read(&fifo, &mut b) {
+                        Ok(1) => break,
+                        Ok(_) | Err(rustix::io::Errno::AGAIN) => {}
+                        Err(e) => return Err(Error::os("read the exec fifo", e)),
+                    }
+                }
+                Err(e) => return Err(Error::os("wait on the exec fifo", e)),
+            }
+            if state::liveness(self.state.pid, self.state.pid_start) != Liveness::Alive {
+                return Err(Error::Init("the container init exited before start".into()));
+            }
+        }
+        std::fs::remove_file(&fifo_path).step(|| format!("remove {}", fifo_path.display()))?;
+        Ok(self.poststart())
+    }
+
+    /// Run the poststart hooks.
+    pub(super) fn poststart(&self) -> Vec<HookError> {
+        let Ok(spec) = self.spec() else {
+            return Vec::new();
+        };
+        match spec.hooks().as_ref().and_then(|h| h.poststart().as_ref()) {
+            Some(list) => {
+                hooks::run_all_warn(HookKind::Poststart, list, &self.hook_state(Status::Running))
+            }
+            None => Vec::new(),
+        }
+    }
+}

@@ -1,0 +1,234 @@
+//! The container's init: the cloned child that turns itself into the
+//! container's first process. Runs single-threaded from the moment of the
+//! clone until `execve`; every failure is reported to the runtime as text
+//! and ends the process.
+
+use std::convert::Infallible;
+use std::os::fd::{AsFd, BorrowedFd};
+use std::path::Path;
+
+use oci_spec::runtime::{LinuxNamespaceType as Ns, Spec};
+
+use super::channel::ToRuntime;
+use super::finalize::Launch;
+use crate::hooks::{self, HookKind};
+use crate::namespaces::Plan;
+use crate::rootfs::{Rootfs, idmap};
+use crate::state::Status;
+
+/// How the init learns that `start` was called.
+#[derive(Debug)]
+pub enum StartSignal<'a> {
+    /// `create`: block opening `exec.fifo` (in this state directory) for
+    /// writing until `start` opens it for reading.
+    Fifo(BorrowedFd<'a>),
+    /// `run`: wait for [`super::message::Message::Start`].
+    Channel,
+}
+
+/// Everything the init needs; it lives in the runtime's memory, which the
+/// clone copied.
+#[derive(Debug)]
+pub struct InitContext<'a> {
+    /// Container id.
+    pub id: &'a str,
+    /// The configuration.
+    pub spec: &'a Spec,
+    /// Bundle directory.
+    pub bundle: &'a Path,
+    /// Root filesystem on the host.
+    pub rootfs: &'a Path,
+    /// The namespace plan.
+    pub plan: &'a Plan,
+    /// The container's cgroup (for cgroup mounts).
+    pub cgroup: Option<&'a berth_cgroups::CgroupState>,
+    /// Idmapped trees prepared by the runtime.
+    pub idmapped: &'a idmap::Prepared,
+    /// The final steps.
+    pub launch: Launch<'a>,
+    /// Where to send the pty master (`--console-socket`).
+    pub console_socket: Option<BorrowedFd<'a>>,
+    /// Start protocol.
+    pub start: StartSignal<'a>,
+    /// `--no-pivot`.
+    pub no_pivot: bool,
+    /// `--no-new-keyring`.
+    pub no_new_keyring: bool,
+}
+
+/// Entry point of the init; never returns.
+pub fn main(cx: &InitContext<'_>, chan: &ToRuntime, join_namespaces: bool) -> ! {
+    let err = match run(cx, chan, join_namespaces) {
+        Ok(never) => match never {},
+        Err(e) => e,
+    };
+    chan.failed(&err);
+    // SAFETY: _exit ends this cloned child without running the runtime's
+    // exit handlers or flushing stdio buffers copied from it.
+    unsafe { libc::_exit(1) }
+}
+
+fn run(
+    cx: &InitContext<'_>,
+    chan: &ToRuntime,
+    join_namespaces: bool,
+) -> Result<Infallible, String> {
+    let _ = rustix::process::set_parent_process_death_signal(Some(rustix::process::Signal::KILL));
+    if join_namespaces {
+        crate::namespaces::join_all(&cx.plan.join)?;
+    }
+    chan.wait_go()?;
+    let linux = cx.spec.linux().as_ref();
+    if cx.plan.is_new(Ns::User) {
+        become_root_in_userns(cx.spec)?;
+    }
+    if cx.plan.is_new(Ns::Cgroup) {
+        crate::sys::unshare(rustix::thread::UnshareFlags::NEWCGROUP)
+            .map_err(|e| format!("unshare the cgroup namespace: {e}"))?;
+    }
+    let process = cx.launch.process;
+    if let Some(label) = process.selinux_label().as_deref().filter(|l| !l.is_empty()) {
+        crate::lsm::selinux_keycreate(label)
+            .map_err(|e| format!("label the session keyring: {e}"))?;
+    }
+    if !cx.no_new_keyring {
+        match crate::sys::join_session_keyring(&format!("_ses.{}", cx.id)) {
+            Ok(()) => {}
+            // Kernels without keyrings, and seccomp profiles of an outer
+            // container that deny keyctl: go on with the inherited keyring.
+            Err(e) if matches!(e.raw_os_error(), Some(libc::ENOSYS) | Some(libc::EPERM)) => {}
+            Err(e) => return Err(format!("join a new session keyring: {e}")),
+        }
+    }
+    if let Some(h) = cx.spec.hostname().as_deref().filter(|h| !h.is_empty()) {
+        rustix::system::sethostname(h.as_bytes())
+            .map_err(|e| format!("set hostname {h:?}: {e}"))?;
+    }
+    if let Some(d) = cx.spec.domainname().as_deref().filter(|d| !d.is_empty()) {
+        rustix::system::setdomainname(d.as_bytes())
+            .map_err(|e| format!("set domainname {d:?}: {e}"))?;
+    }
+
+    let rootfs = Rootfs {
+        rootfs: cx.rootfs,
+        bundle: cx.bundle,
+        spec: cx.spec,
+        userns: cx.plan.has(Ns::User),
+        cgroup: cx.cgroup,
+        cgroupns: cx.plan.has(Ns::Cgroup),
+        idmapped: cx.idmapped,
+    };
+    let own_mounts = cx.plan.is_new(Ns::Mount);
+    if own_mounts {
+        rootfs.prepare().map_err(|e| e.to_string())?;
+    }
+    let spec_hooks = cx.spec.hooks().as_ref();
+    let wants_runtime_hooks = spec_hooks.is_some_and(|h| {
+        h.prestart().as_ref().is_some_and(|v| !v.is_empty())
+            || h.create_runtime().as_ref().is_some_and(|v| !v.is_empty())
+    });
+    if wants_runtime_hooks {
+        chan.run_hooks()?;
+    }
+    let host_pid = own_host_pid();
+    let annotations = cx.spec.annotations().clone().unwrap_or_default();
+    if let Some(list) = spec_hooks.and_then(|h| h.create_container().as_ref()) {
+        let state = hooks::state_json(cx.id, Status::Creating, host_pid, cx.bundle, &annotations);
+        hooks::run_all(HookKind::CreateContainer, list, &state).map_err(|e| e.to_string())?;
+    }
+    if own_mounts {
+        rootfs.enter(cx.no_pivot).map_err(|e| e.to_string())?;
+    }
+    if process.terminal() == Some(true) {
+        setup_console(cx, own_mounts)?;
+    }
+    if own_mounts {
+        rootfs.finish().map_err(|e| e.to_string())?;
+    }
+    if let Some(sysctl) = linux.and_then(|l| l.sysctl().as_ref()) {
+        crate::sysctl::apply(sysctl)?;
+    }
+    if let Some(l) = linux {
+        super::attributes::apply_linux(l)?;
+    }
+
+    let prepared = cx.launch.prepare(Some(chan))?;
+    let _ = rustix::process::set_parent_process_death_signal(None);
+    chan.ready()?;
+    match cx.start {
+        StartSignal::Channel => chan.wait_start()?,
+        StartSignal::Fifo(dir) => wait_fifo(dir)?,
+    }
+    if let Some(list) = spec_hooks.and_then(|h| h.start_container().as_ref()) {
+        let state = hooks::state_json(cx.id, Status::Created, host_pid, cx.bundle, &annotations);
+        hooks::run_all(HookKind::StartContainer, list, &state).map_err(|e| e.to_string())?;
+    }
+    Err(cx.launch.exec(prepared))
+}
+
+/// After the id maps are written, become uid/gid 0 of the new user
+/// namespace (when 0 is mapped), so that files can be created.
+fn become_root_in_userns(spec: &Spec) -> Result<(), String> {
+    let linux = spec.linux().as_ref();
+    let uid = linux
+        .and_then(|l| l.uid_mappings().as_deref())
+        .unwrap_or_default();
+    let gid = linux
+        .and_then(|l| l.gid_mappings().as_deref())
+        .unwrap_or_default();
+    if crate::namespaces::maps_root(gid) {
+        let g = rustix::process::Gid::ROOT;
+        rustix::thread::set_thread_res_gid(g, g, g)
+            .map_err(|e| format!("setgid 0 in the user namespace: {e}"))?;
+    }
+    if crate::namespaces::maps_root(uid) {
+        let u = rustix::process::Uid::ROOT;
+        rustix::thread::set_thread_res_uid(u, u, u)
+            .map_err(|e| format!("setuid 0 in the user namespace: {e}"))?;
+    }
+    Ok(())
+}
+
+/// Our pid in the runtime's pid namespace: before pivot_root, `/proc` is
+/// still the host's, whose `self` link names it.
+fn own_host_pid() -> i32 {
+    std::fs::read_link("/proc/self")
+        .ok()
+        .and_then(|p| p.to_str()?.parse().ok())
+        .unwrap_or(0)
+}
+
+/// Make a pty in the container's devpts, show it as /dev/console, send its
+/// master to the console socket and make it our terminal.
+fn setup_console(cx: &InitContext<'_>, own_mounts: bool) -> Result<(), String> {
+    let socket = cx
+        .console_socket
+        .ok_or("process.terminal is true but no console socket was given")?;
+    let size = cx
+        .launch
+        .process
+        .console_size()
+        .map(|b| (b.height() as u16, b.width() as u16));
+    let pty = crate::console::open_pty(size).map_err(|e| format!("create the console pty: {e}"))?;
+    if own_mounts {
+        crate::rootfs::devices::console(&pty.name).map_err(|e| e.to_string())?;
+    }
+    crate::console::send_master(socket, pty.master.as_fd(), &pty.name)
+        .map_err(|e| format!("send the pty master to the console socket: {e}"))?;
+    drop(pty.master);
+    crate::console::make_controlling(&pty.slave)
+        .map_err(|e| format!("make the pty our terminal: {e}"))
+}
+
+/// Block until `start` opens the FIFO for reading, then say we go.
+fn wait_fifo(dir: BorrowedFd<'_>) -> Result<(), String> {
+    let fifo = rustix::fs::openat(
+        dir,
+        crate::state::FIFO_FILE,
+        rustix::fs::OFlags::WRONLY | rustix::fs::OFlags::CLOEXEC,
+        rustix::fs::Mode::empty(),
+    )
+    .map_err(|e| format!("open the exec fifo: {e}"))?;
+    rustix::io::write(&fifo, b"0").map_err(|e| format!("write the exec fifo: {e}"))?;
+    Ok(())
+}
