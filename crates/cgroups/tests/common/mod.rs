@@ -128,10 +128,11 @@ impl Drop for Guard {
 }
 
 /// A child process blocked in `read` on its stdin until [`Blocked::release`], then running
-/// `script` with `sh`. Its stdout is captured.
+/// `script` with `sh`. Its stdout is captured. Killed (by pid) and reaped when dropped.
 pub struct Blocked {
-    pub child: Child,
+    child: Option<Child>,
     stdin: Option<ChildStdin>,
+    pid: i32,
 }
 
 impl Blocked {
@@ -145,11 +146,16 @@ impl Blocked {
             .spawn()
             .expect("spawn sh");
         let stdin = child.stdin.take();
-        Blocked { child, stdin }
+        let pid = i32::try_from(child.id()).expect("pid fits i32");
+        Blocked {
+            child: Some(child),
+            stdin,
+            pid,
+        }
     }
 
     pub fn pid(&self) -> i32 {
-        i32::try_from(self.child.id()).expect("pid fits i32")
+        self.pid
     }
 
     pub fn release(&mut self) {
@@ -157,11 +163,44 @@ impl Blocked {
         writeln!(s, "go").expect("write to child");
     }
 
+    /// Wait for exit.
+    pub fn wait(&mut self) -> std::process::ExitStatus {
+        self.child
+            .as_mut()
+            .expect("child")
+            .wait()
+            .expect("wait child")
+    }
+
+    /// Release (if not yet), wait for exit, return the status and stdout.
+    pub fn finish(mut self) -> (std::process::ExitStatus, String) {
+        if self.stdin.is_some() {
+            self.release();
+        }
+        let out = self
+            .child
+            .take()
+            .expect("child")
+            .wait_with_output()
+            .expect("wait child");
+        (
+            out.status,
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    }
+
     /// Release, wait for exit, return stdout.
-    pub fn run(mut self) -> String {
-        self.release();
-        let out = self.child.wait_with_output().expect("wait child");
-        String::from_utf8_lossy(&out.stdout).into_owned()
+    pub fn run(self) -> String {
+        self.finish().1
+    }
+}
+
+impl Drop for Blocked {
+    fn drop(&mut self) {
+        if let Some(c) = &mut self.child {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
     }
 }
 
