@@ -3,8 +3,11 @@
 //! - v1: an `eventfd` registered on `memory.oom_control` through `cgroup.event_control`; the
 //!   kernel adds 1 per OOM event. The kernel also signals it when the cgroup is removed, which is
 //!   told apart by checking whether the cgroup still exists.
-//! - v2: `inotify` on `memory.events`; an event is reported when its `oom_kill` counter grows.
-//!   Removal of the cgroup shows up as `IN_IGNORED`.
+//! - v2: `inotify` on `memory.events` and `cgroup.events`; an event is reported when the
+//!   `oom_kill` counter grows, and [`OomEvent::CgroupEmpty`] when `cgroup.events` changes to
+//!   `populated 0` (the last process left; runc's v2 notifier ends there too). cgroupfs sends no
+//!   inotify event when a cgroup directory is removed, so removal is only noticed when the files
+//!   are gone at the next change.
 //!
 //! Both descriptors are non-blocking: poll [`OomWatcher`]'s fd for readability, then call
 //! [`OomWatcher::consume`], or call [`OomWatcher::wait`].
@@ -70,6 +73,9 @@ pub enum OomEvent {
     Oom { count: u64 },
     /// The cgroup was removed; no further events will come.
     CgroupRemoved,
+    /// v2: the last process of the cgroup exited (`populated 0`); no OOM can happen until a
+    /// process joins again.
+    CgroupEmpty,
 }
 
 enum Source {
@@ -83,6 +89,10 @@ enum Source {
         inotify: OwnedFd,
         dir: PathBuf,
         last_oom_kill: u64,
+        /// Watch descriptor of `cgroup.events`.
+        events_wd: i32,
+        /// `cgroup.events` changed and was not looked at yet (an OOM is reported first).
+        events_pending: bool,
     },
 }
 
@@ -142,13 +152,17 @@ impl OomWatcher {
     pub(crate) fn v2(dir: &Path) -> Result<Self, OomError> {
         let inotify = inotify::init(inotify::CreateFlags::CLOEXEC | inotify::CreateFlags::NONBLOCK)
             .map_err(|e| OomError::Create(e.into()))?;
-        let events = dir.join("memory.events");
-        inotify::add_watch(&inotify, &events, inotify::WatchFlags::MODIFY).map_err(|e| {
-            OomError::Watch {
-                path: events.clone(),
-                source: e.into(),
-            }
-        })?;
+        let watch = |file: &str| {
+            let path = dir.join(file);
+            inotify::add_watch(&inotify, &path, inotify::WatchFlags::MODIFY).map_err(|e| {
+                OomError::Watch {
+                    path,
+                    source: e.into(),
+                }
+            })
+        };
+        watch("memory.events")?;
+        let events_wd = watch("cgroup.events")?;
         // Start from the current count: only new kills are reported.
         let last_oom_kill = crate::v2::memory::oom_kill_count(dir).map_err(OomError::Counter)?;
         Ok(OomWatcher {
@@ -156,6 +170,8 @@ impl OomWatcher {
                 inotify,
                 dir: dir.to_path_buf(),
                 last_oom_kill,
+                events_wd,
+                events_pending: false,
             },
         })
     }
@@ -189,18 +205,19 @@ impl OomWatcher {
                 inotify: fd,
                 dir,
                 last_oom_kill,
+                events_wd,
+                events_pending,
             } => {
                 let mut buf = [MaybeUninit::<u8>::uninit(); 1024];
                 let mut reader = inotify::Reader::new(&*fd, &mut buf);
-                let mut modified = false;
+                let mut memory_changed = false;
                 loop {
                     match reader.next() {
-                        Ok(ev) => {
-                            if ev.events().contains(inotify::ReadFlags::IGNORED) {
-                                return Ok(Some(OomEvent::CgroupRemoved));
-                            }
-                            modified = true;
+                        Ok(ev) if ev.events().contains(inotify::ReadFlags::IGNORED) => {
+                            return Ok(Some(OomEvent::CgroupRemoved));
                         }
+                        Ok(ev) if ev.wd() == *events_wd => *events_pending = true,
+                        Ok(_) => memory_changed = true,
                         Err(rustix::io::Errno::AGAIN) => break,
                         Err(e) => {
                             return Err(OomError::Read {
@@ -210,21 +227,32 @@ impl OomWatcher {
                         }
                     }
                 }
-                if !modified {
-                    return Ok(None);
+                if memory_changed {
+                    let count = match crate::v2::memory::oom_kill_count(dir) {
+                        Ok(c) => c,
+                        Err(f) if f.is_not_found() => return Ok(Some(OomEvent::CgroupRemoved)),
+                        Err(f) => return Err(OomError::Counter(f)),
+                    };
+                    if count > *last_oom_kill {
+                        let n = count - *last_oom_kill;
+                        *last_oom_kill = count;
+                        // A pending cgroup.events change is looked at on the next call.
+                        return Ok(Some(OomEvent::Oom { count: n }));
+                    }
                 }
-                let count = match crate::v2::memory::oom_kill_count(dir) {
-                    Ok(c) => c,
-                    Err(f) if f.is_not_found() => return Ok(Some(OomEvent::CgroupRemoved)),
-                    Err(f) => return Err(OomError::Counter(f)),
-                };
-                if count > *last_oom_kill {
-                    let n = count - *last_oom_kill;
-                    *last_oom_kill = count;
-                    Ok(Some(OomEvent::Oom { count: n }))
-                } else {
-                    Ok(None)
+                if std::mem::take(events_pending) {
+                    let path = dir.join("cgroup.events");
+                    let populated = match cgroup_file::read_path(&path) {
+                        Ok(t) => cgroup_file::flat_keyed_value(&path, &t, "populated")
+                            .map_err(OomError::Counter)?,
+                        Err(f) if f.is_not_found() => return Ok(Some(OomEvent::CgroupRemoved)),
+                        Err(f) => return Err(OomError::Counter(f)),
+                    };
+                    if populated == 0 {
+                        return Ok(Some(OomEvent::CgroupEmpty));
+                    }
                 }
+                Ok(None)
             }
         }
     }

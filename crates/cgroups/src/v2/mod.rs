@@ -143,6 +143,20 @@ impl V2Cgroup {
         if let Some(rd) = r.rdma() {
             rdma::apply(dir, rd)?;
         }
+        if let Some(n) = r.network() {
+            // net_cls and net_prio do not exist in cgroup v2.
+            if validate::wants_net_cls(n) {
+                require("linux.resources.network.classID", "net_cls", false, MODE)?;
+            }
+            if validate::wants_net_prio(n) {
+                require(
+                    "linux.resources.network.priorities",
+                    "net_prio",
+                    false,
+                    MODE,
+                )?;
+            }
+        }
         if let Some(d) = r.devices() {
             devices::apply(dir, d)?;
         }
