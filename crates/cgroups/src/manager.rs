@@ -268,6 +268,46 @@ impl Manager {
         }
     }
 
+    /// An `O_DIRECTORY | O_CLOEXEC` descriptor of the cgroup's directory in the cgroup2
+    /// hierarchy, on v2 hosts AND on hybrid hosts (where the unified hierarchy is the kernel's
+    /// default hierarchy, so `clone3(CLONE_INTO_CGROUP)` accepts it too). `None` on legacy
+    /// hosts. On a hybrid host, pair it with [`Manager::join_v1_self`] in the child.
+    pub fn cgroup2_dir_fd(&self) -> Result<Option<OwnedFd>> {
+        let dir = match &self.backend {
+            Backend::V1(b) => match b.unified() {
+                Some(u) => u.path.as_path(),
+                None => return Ok(None),
+            },
+            Backend::V2(b) => b.h.path.as_path(),
+        };
+        rustix::fs::open(
+            dir,
+            rustix::fs::OFlags::RDONLY
+                | rustix::fs::OFlags::DIRECTORY
+                | rustix::fs::OFlags::CLOEXEC,
+            rustix::fs::Mode::empty(),
+        )
+        .map(Some)
+        .map_err(|e| Error::OpenDir {
+            path: dir.to_path_buf(),
+            source: e.into(),
+        })
+    }
+
+    /// Move the CALLING process into the cgroup's v1 hierarchies by writing `0` to each
+    /// `tasks` file. The caller must be single-threaded (only the calling thread moves): the
+    /// container's init between clone and exec. Unlike [`Manager::add_task`] (a pid written to
+    /// `cgroup.procs`), this does not take the kernel's global threadgroup lock, whose first
+    /// writer waits for an RCU grace period (about 8 ms per call on the development host).
+    /// The cgroup2 part (hybrid hosts) is not joined: use `clone3(CLONE_INTO_CGROUP)` with
+    /// [`Manager::cgroup2_dir_fd`], or `add_task`. Does nothing on v2 hosts.
+    pub fn join_v1_self(&self) -> Result<()> {
+        match &self.backend {
+            Backend::V1(b) => b.join_self(),
+            Backend::V2(_) => Ok(()),
+        }
+    }
+
     /// Freeze every process of the cgroup and wait until the kernel reports it frozen.
     pub fn freeze(&self) -> Result<()> {
         match &self.backend {

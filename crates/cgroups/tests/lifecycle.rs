@@ -3,6 +3,7 @@
 
 mod common;
 
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use berth_cgroups::{CgroupMode, FreezerState, LinuxResources, Manager};
@@ -235,4 +236,135 @@ fn timing_create_apply_add_task_destroy() {
     for p in m.paths() {
         assert!(!p.exists());
     }
+}
+
+/// `clone3(CLONE_INTO_CGROUP)` into `cgroup_fd`; the child only waits in `pause` until killed.
+fn clone_into_cgroup_paused(cgroup_fd: std::os::fd::BorrowedFd<'_>) -> std::io::Result<i32> {
+    use std::os::fd::AsRawFd;
+    #[repr(C)]
+    #[derive(Default)]
+    struct CloneArgs {
+        flags: u64,
+        pidfd: u64,
+        child_tid: u64,
+        parent_tid: u64,
+        exit_signal: u64,
+        stack: u64,
+        stack_size: u64,
+        tls: u64,
+        set_tid: u64,
+        set_tid_size: u64,
+        cgroup: u64,
+    }
+    const CLONE_INTO_CGROUP: u64 = 0x2_0000_0000;
+    let mut args = CloneArgs {
+        flags: CLONE_INTO_CGROUP,
+        exit_signal: libc::SIGCHLD as u64,
+        cgroup: cgroup_fd.as_raw_fd() as u64,
+        ..Default::default()
+    };
+    // SAFETY: clone3 with no stack and no CLONE_VM duplicates the process like fork; `args` is
+    // a valid clone_args of the size passed. The child runs only async-signal-safe calls
+    // (pause, _exit) and never returns into Rust code.
+    let ret = unsafe {
+        libc::syscall(
+            libc::SYS_clone3,
+            &mut args as *mut CloneArgs,
+            std::mem::size_of::<CloneArgs>(),
+        )
+    };
+    if ret == 0 {
+        // SAFETY: child side: pause until a signal ends it, then leave without unwinding.
+        unsafe {
+            libc::pause();
+            libc::_exit(0);
+        }
+    }
+    if ret < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    Ok(ret as i32)
+}
+
+#[test]
+fn fast_join_v1_self_and_clone_into_cgroup2() {
+    if !root_or_skip("fast_join_v1_self_and_clone_into_cgroup2") {
+        return;
+    }
+    let mut m = Manager::new(Some(&unique_path("join")), "join").unwrap();
+    m.create().unwrap();
+    let _g = Guard::new(m.clone());
+    let st = m.state();
+
+    // cgroup2 part: a child created directly inside the cgroup2 directory (v2 and hybrid).
+    match m.cgroup2_dir_fd().unwrap() {
+        None => assert_eq!(st.mode, CgroupMode::Legacy),
+        Some(fd) => {
+            use std::os::fd::AsFd;
+            let pid = clone_into_cgroup_paused(fd.as_fd()).unwrap();
+            let own = std::fs::read_to_string(format!("/proc/{pid}/cgroup")).unwrap();
+            let v2 = st
+                .hierarchies
+                .iter()
+                .find(|h| h.version == berth_cgroups::CgroupVersion::V2)
+                .unwrap();
+            let want = Path::new("/").join(v2.path.strip_prefix(&v2.mountpoint).unwrap());
+            let procs = read(&v2.path, "cgroup.procs");
+            let _ = signal_kill_and_reap(pid);
+            assert!(
+                own.lines().any(|l| l == format!("0::{}", want.display())),
+                "{own}"
+            );
+            assert!(procs.lines().any(|l| l == pid.to_string()));
+        }
+    }
+
+    // v1 part: a single-threaded child moves itself through `tasks`.
+    if st.mode != CgroupMode::Unified {
+        let m2 = m.clone();
+        let mut cmd = std::process::Command::new("sleep");
+        cmd.arg("30");
+        use std::os::unix::process::CommandExt;
+        // SAFETY: the closure runs in the forked child before exec; it only opens and writes
+        // cgroup files (allocation included, which glibc makes fork-safe).
+        unsafe {
+            cmd.pre_exec(move || m2.join_v1_self().map_err(std::io::Error::other));
+        }
+        let t = Instant::now();
+        let mut child = cmd.spawn().unwrap();
+        let spawn_join = t.elapsed();
+        let pid = child.id().to_string();
+        for h in st
+            .hierarchies
+            .iter()
+            .filter(|h| h.version == berth_cgroups::CgroupVersion::V1)
+        {
+            let procs = read(&h.path, "cgroup.procs");
+            assert!(
+                procs.lines().any(|l| l == pid),
+                "{pid} not in {}",
+                h.path.display()
+            );
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        let t = Instant::now();
+        let mut plain = std::process::Command::new("true").spawn().unwrap();
+        let spawn_plain = t.elapsed();
+        let _ = plain.wait();
+        eprintln!(
+            "TIMING: spawn with join_v1_self in the child {spawn_join:?} (spawn without {spawn_plain:?})"
+        );
+    }
+}
+
+fn signal_kill_and_reap(pid: i32) -> std::io::Result<()> {
+    // SAFETY: kill and waitpid on our own child's pid; no memory is passed except the status
+    // out-parameter, a valid local.
+    unsafe {
+        libc::kill(pid, libc::SIGKILL);
+        let mut status = 0;
+        libc::waitpid(pid, &mut status, 0);
+    }
+    Ok(())
 }

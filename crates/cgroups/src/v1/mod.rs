@@ -297,6 +297,23 @@ impl V1Cgroup {
         Ok(())
     }
 
+    /// Move the calling thread into every v1 hierarchy through `tasks` (see
+    /// [`crate::Manager::join_v1_self`]).
+    pub(crate) fn join_self(&self) -> Result<()> {
+        for h in &self.hierarchies {
+            crate::cgroup_file::write(&h.path, "tasks", "0").map_err(|source| Error::AddTask {
+                pid: 0,
+                path: h.path.clone(),
+                source,
+            })?;
+        }
+        Ok(())
+    }
+
+    pub(crate) fn unified(&self) -> Option<&HierarchyState> {
+        self.unified.as_ref()
+    }
+
     /// The freezer to use: the v1 freezer hierarchy, or on hybrid hosts without one the
     /// unified directory's `cgroup.freeze` (every task is in it too).
     fn freezer(&self) -> Result<(&Path, bool)> {

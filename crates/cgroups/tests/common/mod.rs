@@ -115,6 +115,7 @@ impl Drop for Guard {
             panic!("destroy failed: {e}");
         }
         assert!(left.is_empty(), "cgroup directories left behind: {left:?}");
+        let mountpoints = cgroup_mountpoints();
         for h in self.m.state().hierarchies {
             for c in &h.created {
                 assert!(
@@ -122,6 +123,20 @@ impl Drop for Guard {
                     "created directory left behind: {}",
                     c.display()
                 );
+            }
+            // And nothing of this test's top-level directory in any hierarchy (v1, v2, unified).
+            let rel = h.path.strip_prefix(&h.mountpoint).unwrap_or(Path::new(""));
+            if let Some(top) = rel.components().next() {
+                let top = top.as_os_str().to_string_lossy();
+                if top.starts_with("berth-test-") {
+                    for mp in &mountpoints {
+                        assert!(
+                            !mp.join(&*top).exists(),
+                            "left behind: {}",
+                            mp.join(&*top).display()
+                        );
+                    }
+                }
             }
         }
     }
