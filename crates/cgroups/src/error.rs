@@ -180,7 +180,8 @@ pub enum Error {
     /// `pid` must be a positive process id.
     #[error("invalid pid {pid}: must be positive")]
     InvalidPid { pid: i32 },
-    /// Writing a pid into `cgroup.procs` failed.
+    /// Writing a pid into `cgroup.procs` failed (pid 0: the calling thread into `tasks`, see
+    /// `Manager::join_v1_self`).
     #[error("add process {pid} to cgroup {path}")]
     AddTask {
         pid: i32,
@@ -267,6 +268,11 @@ impl Error {
             | Error::InvalidSignal { .. }
             | Error::NoController { .. }
             | Error::ControllerNotOffered { .. } => Category::Invalid,
+            // The kernel refusing a value (a cpuset outside the parent's, a period out of
+            // range) is the request's fault.
+            Error::Apply { source, .. } if source.errno() == Some(libc::EINVAL) => {
+                Category::Invalid
+            }
             Error::File(e) | Error::AddTask { source: e, .. } | Error::Apply { source: e, .. } => {
                 if e.is_not_found() {
                     Category::NotFound
@@ -282,5 +288,72 @@ impl Error {
             Error::Oom(e) if e.is_not_found() => Category::NotFound,
             _ => Category::Other,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io;
+
+    fn write_err(errno: i32) -> FileError {
+        FileError::Write {
+            path: "/sys/fs/cgroup/x/cpuset.cpus".into(),
+            value: "7".into(),
+            source: io::Error::from_raw_os_error(errno),
+        }
+    }
+
+    #[test]
+    fn categories() {
+        let apply = |errno| Error::Apply {
+            field: "linux.resources.cpu.cpus".into(),
+            source: write_err(errno),
+        };
+        assert_eq!(apply(libc::EINVAL).category(), Category::Invalid);
+        assert_eq!(apply(libc::EBUSY).category(), Category::Other);
+        let missing = Error::File(FileError::Open {
+            path: "/x".into(),
+            source: io::Error::from_raw_os_error(libc::ENOENT),
+        });
+        assert_eq!(missing.category(), Category::NotFound);
+        assert_eq!(
+            Error::SystemdUnsupported {
+                path: "a:b:c".into()
+            }
+            .category(),
+            Category::Invalid
+        );
+        assert_eq!(
+            Error::Destroy(ErrorList::default()).category(),
+            Category::Other
+        );
+    }
+
+    #[test]
+    fn messages_name_the_step_and_lists_show_causes() {
+        let e = Error::Apply {
+            field: "linux.resources.cpu.cpus".into(),
+            source: write_err(libc::EINVAL),
+        };
+        assert_eq!(e.to_string(), "apply linux.resources.cpu.cpus");
+        let src = std::error::Error::source(&e).unwrap().to_string();
+        assert_eq!(src, "write \"7\" to /sys/fs/cgroup/x/cpuset.cpus");
+        let list = Error::Destroy(ErrorList(vec![
+            Error::Rmdir {
+                path: "/a".into(),
+                source: io::Error::from_raw_os_error(libc::EBUSY),
+            },
+            e,
+        ]));
+        let text = list.to_string();
+        assert!(
+            text.starts_with("destroy cgroup: remove cgroup directory /a: "),
+            "{text}"
+        );
+        assert!(
+            text.contains("; apply linux.resources.cpu.cpus: write \"7\""),
+            "{text}"
+        );
     }
 }
