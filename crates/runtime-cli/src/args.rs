@@ -30,8 +30,8 @@ pub struct Cli {
     /// Use systemd to manage cgroups (not supported: refused).
     #[arg(long = "systemd-cgroup", global = true)]
     pub systemd_cgroup: bool,
-    /// Rootless mode: auto, true or false.
-    #[arg(long, global = true, default_value = "auto")]
+    /// Rootless mode: auto, true or false (before the subcommand, as runc).
+    #[arg(long, default_value = "auto")]
     pub rootless: String,
     #[command(subcommand)]
     pub command: Option<Command>,

@@ -239,6 +239,7 @@ pub(super) fn create(
             env.push("LISTEN_PID=1".to_string());
         }
         let cgroup_state = cgroup.state();
+        let cgroup_join = crate::process::cgroup_join::CgroupJoin::new(&cgroup_state)?;
         let cx = InitContext {
             id: &opts.id,
             spec,
@@ -246,6 +247,7 @@ pub(super) fn create(
             rootfs: &checked.rootfs,
             plan: &checked.plan,
             cgroup: Some(&cgroup_state),
+            cgroup_join: &cgroup_join,
             idmapped: &idmapped,
             launch: Launch {
                 process,
@@ -262,7 +264,7 @@ pub(super) fn create(
             no_pivot: opts.no_pivot,
             no_new_keyring: opts.no_new_keyring,
         };
-        let spawned = parent::spawn(&cx, &cgroup)?;
+        let spawned = parent::spawn(&cx)?;
         undo.pid = Some(spawned.pid);
         if let Some(rdt_dir) = &rdt {
             crate::resctrl::add_task(rdt_dir, spawned.pid)?;

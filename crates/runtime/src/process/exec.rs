@@ -58,6 +58,8 @@ pub struct ExecContext<'a> {
     pub affinity_initial: Option<&'a str>,
     /// `execCPUAffinity.final`.
     pub affinity_final: Option<&'a str>,
+    /// How the process joins the container's cgroup.
+    pub cgroup_join: &'a super::cgroup_join::CgroupJoin,
 }
 
 /// The new process, ready and executing (or about to).
@@ -72,7 +74,7 @@ pub struct ExecSpawned {
 }
 
 /// Start a process in the container.
-pub fn spawn(cx: &ExecContext<'_>, cgroup: &berth_cgroups::Manager) -> Result<ExecSpawned> {
+pub fn spawn(cx: &ExecContext<'_>) -> Result<ExecSpawned> {
     let (to_child, to_runtime) = channel::pair().step(|| "create the sync socket".to_string())?;
     let restore_pid = if cx.namespaces & libc::CLONE_NEWPID as u64 != 0 {
         let own = rustix::fs::open(
@@ -90,12 +92,23 @@ pub fn spawn(cx: &ExecContext<'_>, cgroup: &berth_cgroups::Manager) -> Result<Ex
     } else {
         None
     };
-    let leaf = cgroup.leaf_dir_fd()?;
-    let forked = crate::sys::clone3(&CloneArgs {
+    let mut forked = crate::sys::clone3(&CloneArgs {
         flags: 0,
-        cgroup: leaf.as_ref().map(|f| f.as_fd()),
+        cgroup: cx.cgroup_join.v2_dir.as_ref().map(|f| f.as_fd()),
         pidfd: true,
     });
+    if cx.cgroup_join.v2_dir.is_some()
+        && forked
+            .as_ref()
+            .is_err_and(super::parent::no_clone_into_cgroup)
+    {
+        cx.cgroup_join.v2_fallback.set(true);
+        forked = crate::sys::clone3(&CloneArgs {
+            flags: 0,
+            cgroup: None,
+            pidfd: true,
+        });
+    }
     if let Some(own) = restore_pid {
         let _ = rustix::thread::move_into_link_name_space(
             own.as_fd(),
@@ -116,9 +129,6 @@ pub fn spawn(cx: &ExecContext<'_>, cgroup: &berth_cgroups::Manager) -> Result<Ex
         let _ = rustix::process::waitpid(Some(p), rustix::process::WaitOptions::empty());
     };
     let result = (|| -> Result<()> {
-        if leaf.is_none() {
-            cgroup.add_task(pid)?;
-        }
         to_child
             .go()
             .step(|| "signal the exec process".to_string())?;
@@ -167,6 +177,7 @@ fn child(cx: &ExecContext<'_>, chan: &ToRuntime) -> Result<std::convert::Infalli
     if let Some(list) = cx.affinity_initial {
         super::attributes::set_affinity(list)?;
     }
+    cx.cgroup_join.join_self()?;
     let others = cx.namespaces & !(libc::CLONE_NEWPID as u64);
     if others != 0 {
         join_by_pidfd(cx, others)?;

@@ -42,6 +42,8 @@ pub struct InitContext<'a> {
     pub plan: &'a Plan,
     /// The container's cgroup (for cgroup mounts).
     pub cgroup: Option<&'a berth_cgroups::CgroupState>,
+    /// How the first child joins the cgroup.
+    pub cgroup_join: &'a super::cgroup_join::CgroupJoin,
     /// Idmapped trees prepared by the runtime.
     pub idmapped: &'a idmap::Prepared,
     /// The final steps.
@@ -74,7 +76,10 @@ fn run(
     join_namespaces: bool,
 ) -> Result<Infallible, String> {
     let _ = rustix::process::set_parent_process_death_signal(Some(rustix::process::Signal::KILL));
+    // `join_namespaces` is true when we are the runtime's first child; the
+    // intermediate (which joined namespaces and the cgroup) says false.
     if join_namespaces {
+        cx.cgroup_join.join_self()?;
         crate::namespaces::join_all(&cx.plan.join)?;
     }
     chan.wait_go()?;

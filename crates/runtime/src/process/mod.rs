@@ -31,6 +31,7 @@
 //! named for what they ask. `exec` follows a shorter path ([`exec`]).
 
 pub mod attributes;
+pub mod cgroup_join;
 pub mod channel;
 pub mod exec;
 pub mod finalize;

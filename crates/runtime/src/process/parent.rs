@@ -99,7 +99,7 @@ fn new_time_namespace(spec: &Spec) -> Result<NsRestore> {
 }
 
 /// Create the init and drive it to `Ready`.
-pub fn spawn(cx: &InitContext<'_>, cgroup: &berth_cgroups::Manager) -> Result<Spawned> {
+pub fn spawn(cx: &InitContext<'_>) -> Result<Spawned> {
     let (to_child, to_runtime) = channel::pair().step(|| "create the sync socket".to_string())?;
     let plan = cx.plan;
     let via_intermediate = plan.needs_intermediate();
@@ -121,20 +121,25 @@ pub fn spawn(cx: &InitContext<'_>, cgroup: &berth_cgroups::Manager) -> Result<Sp
         }
         _ => None,
     };
-    let leaf = if via_intermediate {
-        None
+    let flags = if via_intermediate {
+        0
     } else {
-        cgroup.leaf_dir_fd()?
+        plan.clone_flags()
     };
-    let forked = crate::sys::clone3(&CloneArgs {
-        flags: if via_intermediate {
-            0
-        } else {
-            plan.clone_flags()
-        },
-        cgroup: leaf.as_ref().map(|f| f.as_fd()),
+    let mut forked = crate::sys::clone3(&CloneArgs {
+        flags,
+        cgroup: cx.cgroup_join.v2_dir.as_ref().map(|f| f.as_fd()),
         pidfd: true,
     });
+    if cx.cgroup_join.v2_dir.is_some() && forked.as_ref().is_err_and(no_clone_into_cgroup) {
+        // A kernel without CLONE_INTO_CGROUP (before 5.7).
+        cx.cgroup_join.v2_fallback.set(true);
+        forked = crate::sys::clone3(&CloneArgs {
+            flags,
+            cgroup: None,
+            pidfd: true,
+        });
+    }
     drop(pid_restore);
     drop(time_restore);
     let (pid, mut pidfd) = match forked.step(|| "clone the container init".to_string())? {
@@ -172,9 +177,6 @@ pub fn spawn(cx: &InitContext<'_>, cgroup: &berth_cgroups::Manager) -> Result<Sp
             rustix::process::PidfdFlags::empty(),
         )
         .ok();
-    }
-    if leaf.is_none() {
-        cgroup.add_task(init_pid)?;
     }
     if plan.is_new(Ns::User) && !via_intermediate {
         namespaces::write_id_maps(init_pid, uid_maps, gid_maps).map_err(Error::Init)?;
@@ -230,6 +232,14 @@ pub fn spawn(cx: &InitContext<'_>, cgroup: &berth_cgroups::Manager) -> Result<Sp
         pidfd,
         chan: to_child,
     })
+}
+
+/// Does this clone3 error mean "no CLONE_INTO_CGROUP here"?
+pub(super) fn no_clone_into_cgroup(e: &std::io::Error) -> bool {
+    matches!(
+        e.raw_os_error(),
+        Some(libc::ENOSYS | libc::E2BIG | libc::EINVAL)
+    )
 }
 
 /// Serve the intermediate until it reports the init's pid.
