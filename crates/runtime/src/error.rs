@@ -106,6 +106,12 @@ impl Error {
             | Error::InvalidArgument(_) => ErrorKind::InvalidArgument,
             Error::BadState { .. } => ErrorKind::FailedPrecondition,
             Error::CleanupFailed { error, .. } => error.kind(),
+            Error::Cgroups(e) if e.category() == berth_cgroups::Category::Invalid => {
+                ErrorKind::InvalidArgument
+            }
+            Error::Seccomp(e) if e.kind() == berth_seccomp::ErrorKind::Invalid => {
+                ErrorKind::InvalidArgument
+            }
             _ => ErrorKind::Other,
         }
     }

@@ -239,7 +239,6 @@ pub(super) fn create(
             env.push("LISTEN_PID=1".to_string());
         }
         let cgroup_state = cgroup.state();
-        let cgroup_join = crate::process::cgroup_join::CgroupJoin::new(&cgroup_state)?;
         let cx = InitContext {
             id: &opts.id,
             spec,
@@ -247,7 +246,7 @@ pub(super) fn create(
             rootfs: &checked.rootfs,
             plan: &checked.plan,
             cgroup: Some(&cgroup_state),
-            cgroup_join: &cgroup_join,
+            cgroup_manager: &cgroup,
             idmapped: &idmapped,
             launch: Launch {
                 process,

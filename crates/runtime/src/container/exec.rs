@@ -71,7 +71,7 @@ impl Container {
             ),
             None => None,
         };
-        let cgroup_join = crate::process::cgroup_join::CgroupJoin::new(&self.state.cgroup)?;
+        let cgroup = self.cgroup()?;
         let init_pidfd = rustix::process::pidfd_open(
             rustix::process::Pid::from_raw(self.state.pid)
                 .ok_or_else(|| self.bad_state("exec in", Status::Stopped))?,
@@ -129,7 +129,7 @@ impl Container {
                 .or(console.as_ref().map(|c| c.as_fd())),
             affinity_initial: affinity.and_then(|a| a.initial().as_deref()),
             affinity_final: affinity.and_then(|a| a.cpu_affinity_final().as_deref()),
-            cgroup_join: &cgroup_join,
+            cgroup_manager: &cgroup,
         };
         let spawned = pexec::spawn(&cx)?;
         let pty = match &pair {

@@ -9,7 +9,7 @@ use super::channel::{self, Event, ToChild, ToRuntime};
 use super::finalize::Launch;
 use super::message::Message;
 use crate::error::OsContext;
-use crate::sys::{CloneArgs, Forked};
+use crate::sys::Forked;
 use crate::{Error, Result};
 
 /// The namespaces (as `CLONE_NEW*` bits) in which `pid` differs from us.
@@ -59,7 +59,7 @@ pub struct ExecContext<'a> {
     /// `execCPUAffinity.final`.
     pub affinity_final: Option<&'a str>,
     /// How the process joins the container's cgroup.
-    pub cgroup_join: &'a super::cgroup_join::CgroupJoin,
+    pub cgroup_manager: &'a berth_cgroups::Manager,
 }
 
 /// The new process, ready and executing (or about to).
@@ -92,29 +92,14 @@ pub fn spawn(cx: &ExecContext<'_>) -> Result<ExecSpawned> {
     } else {
         None
     };
-    let mut forked = crate::sys::clone3(&CloneArgs {
-        flags: 0,
-        cgroup: cx.cgroup_join.v2_dir.as_ref().map(|f| f.as_fd()),
-        pidfd: true,
-    });
-    if cx.cgroup_join.v2_dir.is_some()
-        && forked
-            .as_ref()
-            .is_err_and(super::parent::no_clone_into_cgroup)
-    {
-        cx.cgroup_join.v2_fallback.set(true);
-        forked = crate::sys::clone3(&CloneArgs {
-            flags: 0,
-            cgroup: None,
-            pidfd: true,
-        });
-    }
+    let cloned = super::parent::clone_into(cx.cgroup_manager, 0);
     if let Some(own) = restore_pid {
         let _ = rustix::thread::move_into_link_name_space(
             own.as_fd(),
             Some(rustix::thread::LinkNameSpaceType::ProcessID),
         );
     }
+    let (forked, placed) = cloned?;
     let (pid, pidfd) = match forked.step(|| "clone the exec process".to_string())? {
         Forked::Child => {
             drop(to_child);
@@ -129,6 +114,9 @@ pub fn spawn(cx: &ExecContext<'_>) -> Result<ExecSpawned> {
         let _ = rustix::process::waitpid(Some(p), rustix::process::WaitOptions::empty());
     };
     let result = (|| -> Result<()> {
+        if !placed {
+            cx.cgroup_manager.add_task(pid)?;
+        }
         to_child
             .go()
             .step(|| "signal the exec process".to_string())?;
@@ -177,7 +165,9 @@ fn child(cx: &ExecContext<'_>, chan: &ToRuntime) -> Result<std::convert::Infalli
     if let Some(list) = cx.affinity_initial {
         super::attributes::set_affinity(list)?;
     }
-    cx.cgroup_join.join_self()?;
+    cx.cgroup_manager
+        .join_v1_self()
+        .map_err(|e| format!("join the container's cgroup: {e}"))?;
     let others = cx.namespaces & !(libc::CLONE_NEWPID as u64);
     if others != 0 {
         join_by_pidfd(cx, others)?;

@@ -42,8 +42,8 @@ pub struct InitContext<'a> {
     pub plan: &'a Plan,
     /// The container's cgroup (for cgroup mounts).
     pub cgroup: Option<&'a berth_cgroups::CgroupState>,
-    /// How the first child joins the cgroup.
-    pub cgroup_join: &'a super::cgroup_join::CgroupJoin,
+    /// The container's cgroup; the first child joins its v1 hierarchies.
+    pub cgroup_manager: &'a berth_cgroups::Manager,
     /// Idmapped trees prepared by the runtime.
     pub idmapped: &'a idmap::Prepared,
     /// The final steps.
@@ -79,7 +79,9 @@ fn run(
     // `join_namespaces` is true when we are the runtime's first child; the
     // intermediate (which joined namespaces and the cgroup) says false.
     if join_namespaces {
-        cx.cgroup_join.join_self()?;
+        cx.cgroup_manager
+            .join_v1_self()
+            .map_err(|e| format!("join the container's cgroup: {e}"))?;
         crate::namespaces::join_all(&cx.plan.join)?;
     }
     chan.wait_go()?;

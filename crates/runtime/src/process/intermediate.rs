@@ -27,7 +27,9 @@ pub fn main(cx: &InitContext<'_>, chan: &ToRuntime) -> ! {
 
 fn run(cx: &InitContext<'_>, chan: &ToRuntime) -> Result<(), String> {
     let _ = rustix::process::set_parent_process_death_signal(Some(rustix::process::Signal::KILL));
-    cx.cgroup_join.join_self()?;
+    cx.cgroup_manager
+        .join_v1_self()
+        .map_err(|e| format!("join the container's cgroup: {e}"))?;
     namespaces::join_all(&cx.plan.join)?;
     if let Some(pid) = &cx.plan.join_pid {
         namespaces::enter(pid)?;

@@ -126,20 +126,7 @@ pub fn spawn(cx: &InitContext<'_>) -> Result<Spawned> {
     } else {
         plan.clone_flags()
     };
-    let mut forked = crate::sys::clone3(&CloneArgs {
-        flags,
-        cgroup: cx.cgroup_join.v2_dir.as_ref().map(|f| f.as_fd()),
-        pidfd: true,
-    });
-    if cx.cgroup_join.v2_dir.is_some() && forked.as_ref().is_err_and(no_clone_into_cgroup) {
-        // A kernel without CLONE_INTO_CGROUP (before 5.7).
-        cx.cgroup_join.v2_fallback.set(true);
-        forked = crate::sys::clone3(&CloneArgs {
-            flags,
-            cgroup: None,
-            pidfd: true,
-        });
-    }
+    let (forked, placed) = clone_into(cx.cgroup_manager, flags)?;
     drop(pid_restore);
     drop(time_restore);
     let (pid, mut pidfd) = match forked.step(|| "clone the container init".to_string())? {
@@ -177,6 +164,9 @@ pub fn spawn(cx: &InitContext<'_>) -> Result<Spawned> {
             rustix::process::PidfdFlags::empty(),
         )
         .ok();
+    }
+    if !placed {
+        cx.cgroup_manager.add_task(init_pid)?;
     }
     if plan.is_new(Ns::User) && !via_intermediate {
         namespaces::write_id_maps(init_pid, uid_maps, gid_maps).map_err(Error::Init)?;
@@ -234,12 +224,42 @@ pub fn spawn(cx: &InitContext<'_>) -> Result<Spawned> {
     })
 }
 
-/// Does this clone3 error mean "no CLONE_INTO_CGROUP here"?
-pub(super) fn no_clone_into_cgroup(e: &std::io::Error) -> bool {
-    matches!(
-        e.raw_os_error(),
-        Some(libc::ENOSYS | libc::E2BIG | libc::EINVAL)
-    )
+/// Clone with `flags` straight into the cgroup2 part of `cgroup`. Returns
+/// whether the child is placed once it joined its v1 hierarchies itself;
+/// when the kernel could not put it into the cgroup2 directory (before 5.7,
+/// no `CLONE_INTO_CGROUP`) the caller adds it before letting it go on.
+pub(super) fn clone_into(
+    cgroup: &berth_cgroups::Manager,
+    flags: u64,
+) -> Result<(std::io::Result<Forked>, bool)> {
+    let Some(dir) = cgroup.cgroup2_dir_fd()? else {
+        let forked = crate::sys::clone3(&CloneArgs {
+            flags,
+            cgroup: None,
+            pidfd: true,
+        });
+        return Ok((forked, true));
+    };
+    match crate::sys::clone3(&CloneArgs {
+        flags,
+        cgroup: Some(dir.as_fd()),
+        pidfd: true,
+    }) {
+        Err(e)
+            if matches!(
+                e.raw_os_error(),
+                Some(libc::ENOSYS | libc::E2BIG | libc::EINVAL)
+            ) =>
+        {
+            let forked = crate::sys::clone3(&CloneArgs {
+                flags,
+                cgroup: None,
+                pidfd: true,
+            });
+            Ok((forked, false))
+        }
+        other => Ok((other, true)),
+    }
 }
 
 /// Serve the intermediate until it reports the init's pid.
