@@ -1,1 +1,47 @@
-fn main() {}
+//! `berth-bench`: side-by-side benchmarks of Berth against the reference
+//! tools, one subcommand per hot path. Each runs Berth and the reference in
+//! the same invocation, interleaved, and prints a markdown table with the
+//! ratio against the reference, so that a figure is never quoted without
+//! the thing it is compared to and the machine it was measured on.
+//!
+//! - `runtime`: berth-runtime vs runc (and crun): `run` of `/bin/true`, the
+//!   create/start/delete cycle, and the kernel's floor.
+
+mod host;
+mod interrupt;
+mod runtime;
+mod spawn;
+mod stats;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Side-by-side benchmarks of Berth against the reference tools.
+#[derive(Debug, Parser)]
+#[command(name = "berth-bench", version)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// OCI runtimes side by side: `run` of `true`, create/start/delete, and
+    /// the floor (`unshare` of the same namespaces, `busybox true`). Needs root.
+    Runtime(runtime::RuntimeArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match &cli.command {
+        Command::Runtime(args) => runtime::main(args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("berth-bench: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
