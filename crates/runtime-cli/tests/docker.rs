@@ -67,6 +67,8 @@ fn docker_drives_berth_runtime() {
     }
     if c.all_ok() {
         run_basics(&daemon, &mut c);
+        sibling_delete(&daemon, &mut c);
+        parallel_runs(&daemon, &mut c);
         limits(&daemon, &mut c);
         interactive_run(&daemon, &mut c);
         detached_lifecycle(&daemon, &mut c);
@@ -261,6 +263,84 @@ fn run_basics(d: &Daemon, c: &mut Checks) {
         format!("inspect: {oom:?}; {}", out.describe()),
     );
     d.remove(&name, c);
+}
+
+/// Two containers under one cgroup parent; the first (which made the parent
+/// directory) is removed while the second runs.
+fn sibling_delete(d: &Daemon, c: &mut Checks) {
+    // The check bites when `first` makes the parent directory: berth removes
+    // it with its last container, runc leaves it (then this is a plain
+    // two-container check).
+    let before = berth_testutil::cgroup_dirs_named(&d.cgroup_parent);
+    if !before.is_empty() {
+        eprintln!("docker test: note: the cgroup parent exists before `first`: {before:?}");
+    }
+    let Some(first) = d.run_detached("first", &[], &["sleep", "1000"], c) else {
+        return;
+    };
+    let Some(second) = d.run_detached("second", &[], &["sleep", "1000"], c) else {
+        d.remove(&first, c);
+        return;
+    };
+    // BUG(berth-cgroups/runtime, shared parent): fails until fixed. The
+    // first container's cgroup manager records the parent directory
+    // (/berth-docker-…, docker's /docker) as "created" and `delete` rmdirs
+    // it too (crates/cgroups/src/dir_tree.rs remove_created, via
+    // Manager::destroy from the runtime's delete): EBUSY while the second
+    // container lives there, so `delete` fails *after* removing its state.
+    // The shim's Delete fails, containerd keeps the task, the shim process
+    // leaks, and `docker rm -f` still says OK. runc never removes parents.
+    let out = d.docker(&["rm", "-f", &first]);
+    let shim_gone = poll(Duration::from_secs(10), || shim_pids(&first).is_empty());
+    let listed = d.docker(&[
+        "ps",
+        "-aq",
+        "--no-trunc",
+        "--filter",
+        &format!("id={first}"),
+    ]);
+    let still = d.inspect(&second, "{{.State.Status}}");
+    let log = d.runtime_log(&first);
+    c.check(
+        "rm -f of one container while a sibling runs: clean delete, shim exits",
+        out.code == 0
+            && shim_gone
+            && listed.stdout.trim().is_empty()
+            && still == "running"
+            && !log.contains("\"level\":\"error\""),
+        format!(
+            "shim gone {shim_gone}; sibling {still:?}; runtime log: {log}; rm: {}",
+            out.describe()
+        ),
+    );
+    d.remove(&second, c);
+}
+
+/// Twelve `docker run --rm` at once.
+fn parallel_runs(d: &Daemon, c: &mut Checks) {
+    // Twelve at once: the runtime's state directory, locks and caches under
+    // concurrent create/start/delete from as many shims.
+    let t = Instant::now();
+    let outs: Vec<Out> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..12)
+            .map(|i| s.spawn(move || d.run(&[], &["echo", &format!("parallel-{i}")])))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|_| Out::error("thread panicked")))
+            .collect()
+    });
+    let bad: Vec<String> = outs
+        .iter()
+        .enumerate()
+        .filter(|(i, o)| o.code != 0 || o.stdout != format!("parallel-{i}\n"))
+        .map(|(i, o)| format!("#{i}: {}", o.describe()))
+        .collect();
+    c.check(
+        "12 docker run --rm in parallel all succeed",
+        bad.is_empty(),
+        format!("in {:?}; failed: {bad:?}", t.elapsed()),
+    );
 }
 
 /// `-m 64m --pids-limit 20`: the limits inside, on the host, and a fork
@@ -1076,6 +1156,17 @@ impl Daemon {
         run_timed(&mut cmd, COMMAND_TIMEOUT)
     }
 
+    /// What the harvester kept of a container's runtime log.
+    fn runtime_log(&self, id: &str) -> String {
+        // One more pass: the bundle may still be there.
+        harvest(&self.task_dir(), &self.logs);
+        self.logs
+            .lock()
+            .ok()
+            .and_then(|l| l.get(id).cloned())
+            .unwrap_or_default()
+    }
+
     /// Cgroup directories of containers under our parent, every hierarchy.
     fn container_cgroup_dirs(&self) -> Vec<PathBuf> {
         berth_testutil::cgroup_dirs_named(&self.cgroup_parent)
@@ -1116,10 +1207,10 @@ impl Daemon {
                 }
             }
         }
-        let cgroups = self.container_cgroup_dirs();
-        if !cgroups.is_empty() {
+        let early_cgroups = self.container_cgroup_dirs();
+        if !early_cgroups.is_empty() {
             leaks.push(format!(
-                "container cgroups left after removing all containers: {cgroups:?}"
+                "container cgroups left after removing all containers: {early_cgroups:?}"
             ));
         }
 
@@ -1182,9 +1273,13 @@ impl Daemon {
         }
         // Container cgroups once more (a killed daemon may have left some),
         // then the parent directories, which are the test's own.
-        let cgroups = self.container_cgroup_dirs();
-        for dir in &cgroups {
-            leaks.push(format!("container cgroup left: {}", dir.display()));
+        for dir in &self.container_cgroup_dirs() {
+            if !early_cgroups.contains(dir) {
+                leaks.push(format!(
+                    "container cgroup left after dockerd stopped: {}",
+                    dir.display()
+                ));
+            }
             let _ = std::fs::remove_dir(dir);
         }
         for dir in berth_testutil::cgroup_dirs_named(&self.cgroup_parent) {
@@ -1455,6 +1550,23 @@ fn processes_referring_to(dir: &Path) -> Vec<(u32, String)> {
         }
     }
     found
+}
+
+/// Live containerd shims serving container `id`.
+fn shim_pids(id: &str) -> Vec<u32> {
+    let needle = format!("-id {id} ");
+    std::fs::read_dir("/proc")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|&pid| {
+            alive(pid)
+                && std::fs::read(format!("/proc/{pid}/cmdline"))
+                    .map(|b| String::from_utf8_lossy(&b).replace('\0', " "))
+                    .is_ok_and(|c| c.contains("containerd-shim") && c.contains(&needle))
+        })
+        .collect()
 }
 
 /// The pid is a live (not zombie) process.
