@@ -77,8 +77,8 @@ fn docker_drives_berth_runtime() {
         security(&daemon, &mut c);
     }
 
-    // Diagnostics are gathered while the daemon still runs (its log) and
-    // after the containers are gone (every runtime log has been harvested).
+    // shutdown() keeps dockerd's log and the harvested runtime logs in
+    // memory for diagnostics() before it removes the directory.
     let leaks = daemon.shutdown();
     for l in &leaks {
         c.fail("cleanup leaves nothing behind", l.clone());
@@ -1214,9 +1214,12 @@ impl Daemon {
             ));
         }
 
-        // Stop dockerd: TERM by pid, then KILL by pid.
+        // Stop dockerd: TERM to the pid in its pidfile (start() checked it is
+        // the process we started), then KILL.
         if let Some(mut child) = self.child.take() {
-            let pid = child.id();
+            let pid = read_pid(&self.tmp.join("docker.pid"))
+                .filter(|&p| p == child.id())
+                .unwrap_or(child.id());
             signal(pid, "TERM");
             let deadline = Instant::now() + Duration::from_secs(30);
             let mut exited = false;
@@ -1235,12 +1238,16 @@ impl Daemon {
                 let _ = child.wait();
             }
         }
-        // dockerd stops its containerd; make sure (by pid).
+        // dockerd stops its containerd; make sure (by pid, if that pid is
+        // still the containerd of our directory).
         if let Some(pid) = self.containerd_pid
-            && !poll(Duration::from_secs(15), || !alive(pid))
+            && !poll(Duration::from_secs(15), || !refers_to(pid, &self.tmp))
         {
-            leaks.push(format!("containerd (pid {pid}) outlived dockerd; killed"));
-            signal(pid, "KILL");
+            leaks.push(format!("containerd (pid {pid}) outlived dockerd; stopped"));
+            signal(pid, "TERM");
+            if !poll(Duration::from_secs(5), || !alive(pid)) {
+                signal(pid, "KILL");
+            }
         }
         if let Some((stop, handle)) = self.harvester.take() {
             stop.store(true, Ordering::Relaxed);
@@ -1280,7 +1287,8 @@ impl Daemon {
                     dir.display()
                 ));
             }
-            let _ = std::fs::remove_dir(dir);
+            // Killed tasks leave the cgroup a moment later.
+            poll(Duration::from_secs(5), || std::fs::remove_dir(dir).is_ok());
         }
         for dir in berth_testutil::cgroup_dirs_named(&self.cgroup_parent) {
             let _ = std::fs::remove_dir(&dir);
@@ -1295,6 +1303,15 @@ impl Daemon {
         self.keep_logs_for_report();
         if let Err(e) = std::fs::remove_dir_all(&self.tmp) {
             leaks.push(format!("cannot remove {}: {e}", self.tmp.display()));
+        }
+        // Last word: nothing of ours is left anywhere.
+        let mounts = berth_testutil::mounts_containing(&tmp);
+        if !mounts.is_empty() {
+            leaks.push(format!("mounts still there after cleanup: {mounts:?}"));
+        }
+        let procs = processes_referring_to(&self.tmp);
+        if !procs.is_empty() {
+            leaks.push(format!("processes still there after cleanup: {procs:?}"));
         }
         leaks
     }
@@ -1523,33 +1540,40 @@ fn mount_points(mountinfo: &str) -> Vec<String> {
 
 /// Processes whose cwd, exe or command line mentions `dir`.
 fn processes_referring_to(dir: &Path) -> Vec<(u32, String)> {
-    let needle = path_str(dir);
     let me = std::process::id();
-    let mut found = Vec::new();
     let Ok(rd) = std::fs::read_dir("/proc") else {
-        return found;
+        return Vec::new();
     };
-    for e in rd.flatten() {
-        let Some(pid) = e.file_name().to_str().and_then(|s| s.parse::<u32>().ok()) else {
-            continue;
-        };
-        if pid == me || !alive(pid) {
-            continue;
-        }
-        let cmdline = std::fs::read(format!("/proc/{pid}/cmdline"))
-            .map(|b| String::from_utf8_lossy(&b).replace('\0', " "))
-            .unwrap_or_default();
-        let link = |l: &str| {
-            std::fs::read_link(format!("/proc/{pid}/{l}"))
-                .map(|p| p.display().to_string())
-                .unwrap_or_default()
-        };
-        if cmdline.contains(needle) || link("cwd").contains(needle) || link("exe").contains(needle)
-        {
-            found.push((pid, cmdline.trim().to_string()));
-        }
-    }
-    found
+    rd.flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|&pid| pid != me && refers_to(pid, dir))
+        .map(|pid| (pid, cmdline(pid)))
+        .collect()
+}
+
+/// A live process whose cwd, exe or command line mentions `dir`.
+fn refers_to(pid: u32, dir: &Path) -> bool {
+    let needle = path_str(dir);
+    let link = |l: &str| {
+        std::fs::read_link(format!("/proc/{pid}/{l}"))
+            .map(|p| p.display().to_string())
+            .unwrap_or_default()
+    };
+    alive(pid)
+        && (cmdline(pid).contains(needle)
+            || link("cwd").contains(needle)
+            || link("exe").contains(needle))
+}
+
+fn cmdline(pid: u32) -> String {
+    std::fs::read(format!("/proc/{pid}/cmdline"))
+        .map(|b| {
+            String::from_utf8_lossy(&b)
+                .replace('\0', " ")
+                .trim()
+                .to_string()
+        })
+        .unwrap_or_default()
 }
 
 /// Live containerd shims serving container `id`.
@@ -1561,10 +1585,8 @@ fn shim_pids(id: &str) -> Vec<u32> {
         .flatten()
         .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
         .filter(|&pid| {
-            alive(pid)
-                && std::fs::read(format!("/proc/{pid}/cmdline"))
-                    .map(|b| String::from_utf8_lossy(&b).replace('\0', " "))
-                    .is_ok_and(|c| c.contains("containerd-shim") && c.contains(&needle))
+            let c = format!("{} ", cmdline(pid));
+            alive(pid) && c.contains("containerd-shim") && c.contains(&needle)
         })
         .collect()
 }
