@@ -23,11 +23,11 @@ pub struct Checked {
 pub fn check(bundle: &Bundle) -> Result<Checked> {
     let spec = &bundle.spec;
     let rootfs = check_root(bundle)?;
-    let process = spec
-        .process()
-        .as_ref()
-        .ok_or_else(|| Error::config("process", "required to create a container"))?;
-    check_process(process, "process")?;
+    // `process` may be absent at create (the spec only requires it for
+    // start, which then fails).
+    if let Some(process) = spec.process() {
+        check_process(process, "process")?;
+    }
     let linux = spec
         .linux()
         .as_ref()
@@ -207,6 +207,24 @@ pub fn check_process(p: &oci_spec::runtime::Process, field: &str) -> Result<()> 
 
 fn check_namespaced_settings(spec: &Spec, plan: &Plan) -> Result<()> {
     let linux = spec.linux().as_ref();
+    if !plan.is_new(Ns::Mount) {
+        let masked = linux
+            .and_then(|l| l.masked_paths().as_ref())
+            .is_some_and(|v| !v.is_empty());
+        let ro = linux
+            .and_then(|l| l.readonly_paths().as_ref())
+            .is_some_and(|v| !v.is_empty());
+        if masked || ro {
+            return Err(Error::config(
+                if masked {
+                    "linux.maskedPaths"
+                } else {
+                    "linux.readonlyPaths"
+                },
+                "masking or protecting paths needs a new mount namespace",
+            ));
+        }
+    }
     if spec.hostname().as_deref().is_some_and(|h| !h.is_empty()) && !plan.has(Ns::Uts) {
         return Err(Error::config(
             "hostname",

@@ -153,8 +153,8 @@ pub(super) fn create(
     let checked = crate::validate::check(&bundle)?;
     let spec = &bundle.spec;
     let linux = spec.linux().as_ref().expect("validated");
-    let process = spec.process().as_ref().expect("validated");
-    let terminal = process.terminal() == Some(true);
+    let process = spec.process().as_ref();
+    let terminal = process.is_some_and(|p| p.terminal() == Some(true));
     if terminal && opts.console_socket.is_none() && console_override.is_none() {
         return Err(Error::InvalidArgument(
             "cannot allocate a tty without --console-socket when the runtime does not stay in the foreground"
@@ -219,6 +219,7 @@ pub(super) fn create(
                     0,
                 )
                 .step(|| "create the exec fifo".to_string())?;
+                prepare_fifo(&dir.join(state::FIFO_FILE), linux)?;
                 Some(
                     rustix::fs::open(
                         &dir,
@@ -232,7 +233,7 @@ pub(super) fn create(
             }
             Mode::Run => None,
         };
-        let mut env = process.env().clone().unwrap_or_default();
+        let mut env = process.and_then(|p| p.env().clone()).unwrap_or_default();
         if listen > 0 {
             env.retain(|kv| !kv.starts_with("LISTEN_FDS=") && !kv.starts_with("LISTEN_PID="));
             env.push(format!("LISTEN_FDS={listen}"));
@@ -248,13 +249,13 @@ pub(super) fn create(
             cgroup: Some(&cgroup_state),
             cgroup_manager: &cgroup,
             idmapped: &idmapped,
-            launch: Launch {
+            launch: process.map(|process| Launch {
                 process,
                 env: &env,
                 seccomp: seccomp.as_ref(),
                 last_cap: crate::capabilities::last_cap(),
                 preserved_fds: preserved,
-            },
+            }),
             console_socket: console_override.or(console.as_ref()).map(|f| f.as_fd()),
             start: match &dir_fd {
                 Some(fd) => StartSignal::Fifo(fd.as_fd()),
@@ -314,6 +315,32 @@ pub(super) fn create(
             }
         }
     }
+}
+
+/// The FIFO must be writable by the container's root whatever the umask,
+/// and in a user namespace that root is an unprivileged host uid: give it
+/// the file (as runc does).
+fn prepare_fifo(path: &Path, linux: &oci_spec::runtime::Linux) -> Result<()> {
+    rustix::fs::chmod(path, rustix::fs::Mode::from_raw_mode(0o622))
+        .step(|| "chmod the exec fifo".to_string())?;
+    let host_id = |maps: Option<&Vec<oci_spec::runtime::LinuxIdMapping>>| {
+        maps.and_then(|m| {
+            m.iter()
+                .find(|m| m.container_id() == 0)
+                .map(|m| m.host_id())
+        })
+    };
+    let uid = host_id(linux.uid_mappings().as_ref());
+    let gid = host_id(linux.gid_mappings().as_ref());
+    if uid.is_some() || gid.is_some() {
+        rustix::fs::chown(
+            path,
+            uid.map(rustix::fs::Uid::from_raw),
+            gid.map(rustix::fs::Gid::from_raw),
+        )
+        .step(|| "chown the exec fifo to the container's root".to_string())?;
+    }
+    Ok(())
 }
 
 /// Write a pid file atomically (temp + rename), as runc does.

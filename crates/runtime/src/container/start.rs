@@ -15,6 +15,15 @@ impl Container {
             Status::Created => {}
             s => return Err(self.bad_state("start", s)),
         }
+        if self.spec()?.process().is_none() {
+            // The spec: start MUST fail when process is not set. The init
+            // has nothing to run; end it so the container is stopped.
+            let _ = self.kill(libc::SIGKILL, false);
+            return Err(Error::InvalidArgument(format!(
+                "cannot start container {}: config.json has no process",
+                self.state.id
+            )));
+        }
         let fifo_path = self.dir.join(state::FIFO_FILE);
         let fifo = rustix::fs::open(
             &fifo_path,

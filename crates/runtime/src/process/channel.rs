@@ -174,9 +174,17 @@ impl ToRuntime {
     pub fn wait_start(&self) -> Result<(), String> {
         self.expect(Message::Start)
     }
-    /// Report a failure (best effort: the runtime may be gone).
+    /// Report a failure. When the runtime is gone (after `create`
+    /// returned), the container's stderr is the only place left for it.
     pub fn failed(&self, msg: &str) {
-        let _ = self.0.send(&Message::Failed(msg.to_string()), None);
+        if self
+            .0
+            .send(&Message::Failed(msg.to_string()), None)
+            .is_err()
+        {
+            use std::io::Write;
+            let _ = writeln!(std::io::stderr(), "berth-runtime: {msg}");
+        }
     }
     fn send(&self, m: &Message) -> Result<(), String> {
         self.0

@@ -6,6 +6,9 @@
 //! `CAP_SYS_ADMIN`, so it is loaded before capabilities are dropped; with
 //! it, as late as possible, right before `execve`. A filter with a notify
 //! action is always loaded early so its listener can go to the runtime.
+//! Whatever runs after an early filter must be allowed by it, so the steps
+//! that use newer syscalls (`openat2` for the working directory) come
+//! first, and the rest has fallbacks (`close_range`).
 
 use std::ffi::CString;
 use std::os::fd::AsFd;
@@ -71,6 +74,7 @@ impl Launch<'_> {
             .map_err(|_| "executable path contains a NUL byte".to_string())?;
         let argv = cstrings(args, "process.args")?;
         let envp = cstrings(self.env, "process.env")?;
+        enter_cwd(p.cwd())?;
 
         if let Some(profile) = p.apparmor_profile().as_deref().filter(|s| !s.is_empty()) {
             crate::lsm::apparmor_exec(profile)
@@ -103,6 +107,16 @@ impl Launch<'_> {
             )
         })?;
         caps.apply().map_err(|e| format!("set capabilities: {e}"))?;
+        // The working directory was entered as root; the user must be able
+        // to use it too (runc refuses otherwise). Only EACCES counts: a
+        // seccomp profile may deny the check itself.
+        if let Err(rustix::io::Errno::ACCESS) = rustix::fs::access(".", rustix::fs::Access::EXEC_OK)
+        {
+            return Err(format!(
+                "chdir to cwd ({:?} set in config.json): permission denied",
+                p.cwd().display().to_string()
+            ));
+        }
         Ok(Prepared {
             exe,
             argv,
@@ -120,9 +134,6 @@ impl Launch<'_> {
                     return e;
                 }
             }
-        }
-        if let Err(e) = enter_cwd(self.process.cwd()) {
-            return e;
         }
         let first_closed = 3 + self.preserved_fds;
         for fd in 3..first_closed {

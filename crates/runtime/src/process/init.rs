@@ -46,8 +46,9 @@ pub struct InitContext<'a> {
     pub cgroup_manager: &'a berth_cgroups::Manager,
     /// Idmapped trees prepared by the runtime.
     pub idmapped: &'a idmap::Prepared,
-    /// The final steps.
-    pub launch: Launch<'a>,
+    /// The final steps; `None` when the config has no `process` (allowed
+    /// at create; `start` then fails, as the spec says).
+    pub launch: Option<Launch<'a>>,
     /// Where to send the pty master (`--console-socket`).
     pub console_socket: Option<BorrowedFd<'a>>,
     /// Start protocol.
@@ -93,8 +94,11 @@ fn run(
         crate::sys::unshare(rustix::thread::UnshareFlags::NEWCGROUP)
             .map_err(|e| format!("unshare the cgroup namespace: {e}"))?;
     }
-    let process = cx.launch.process;
-    if let Some(label) = process.selinux_label().as_deref().filter(|l| !l.is_empty()) {
+    let process = cx.launch.as_ref().map(|l| l.process);
+    if let Some(label) = process
+        .and_then(|p| p.selinux_label().as_deref())
+        .filter(|l| !l.is_empty())
+    {
         crate::lsm::selinux_keycreate(label)
             .map_err(|e| format!("label the session keyring: {e}"))?;
     }
@@ -145,8 +149,10 @@ fn run(
     }
     if own_mounts {
         rootfs.enter(cx.no_pivot).map_err(|e| e.to_string())?;
+    } else {
+        rootfs.chroot_only().map_err(|e| e.to_string())?;
     }
-    if process.terminal() == Some(true) {
+    if process.is_some_and(|p| p.terminal() == Some(true)) {
         setup_console(cx, own_mounts)?;
     }
     if own_mounts {
@@ -159,7 +165,10 @@ fn run(
         super::attributes::apply_linux(l)?;
     }
 
-    let prepared = cx.launch.prepare(Some(chan))?;
+    let prepared = match &cx.launch {
+        Some(launch) => Some(launch.prepare(Some(chan))?),
+        None => None,
+    };
     let _ = rustix::process::set_parent_process_death_signal(None);
     chan.ready()?;
     match cx.start {
@@ -170,7 +179,10 @@ fn run(
         let state = hooks::state_json(cx.id, Status::Created, host_pid, cx.bundle, &annotations);
         hooks::run_all(HookKind::StartContainer, list, &state).map_err(|e| e.to_string())?;
     }
-    Err(cx.launch.exec(prepared))
+    match (&cx.launch, prepared) {
+        (Some(launch), Some(prepared)) => Err(launch.exec(prepared)),
+        _ => Err("config.json has no process to start".into()),
+    }
 }
 
 /// After the id maps are written, become uid/gid 0 of the new user
@@ -213,8 +225,8 @@ fn setup_console(cx: &InitContext<'_>, own_mounts: bool) -> Result<(), String> {
         .ok_or("process.terminal is true but no console socket was given")?;
     let size = cx
         .launch
-        .process
-        .console_size()
+        .as_ref()
+        .and_then(|l| l.process.console_size())
         .map(|b| (b.height() as u16, b.width() as u16));
     let pty = crate::console::open_pty(size).map_err(|e| format!("create the console pty: {e}"))?;
     if own_mounts {

@@ -82,14 +82,14 @@ impl Rootfs<'_> {
     pub fn prepare(&self) -> Result<()> {
         rustix::process::umask(rustix::fs::Mode::empty());
         let prop = self.propagation()?;
-        mount::sys_mount(
-            None,
-            "/",
-            None,
-            prop.unwrap_or(libc::MS_SLAVE | libc::MS_REC),
-            "",
-        )
-        .step(|| "set the propagation of /".to_string())?;
+        // An unbindable / could not give the rootfs bind below: such a
+        // request is applied to the new root after pivot_root (finish).
+        let initial = match prop {
+            Some(p) if p & libc::MS_UNBINDABLE == 0 => p,
+            _ => libc::MS_SLAVE | libc::MS_REC,
+        };
+        mount::sys_mount(None, "/", None, initial, "")
+            .step(|| "set the propagation of /".to_string())?;
         if prop.is_some_and(|p| p & libc::MS_SHARED != 0) {
             // pivot_root refuses a new root whose parent mount is shared.
             make_parent_private(self.rootfs)?;
@@ -153,6 +153,16 @@ impl Rootfs<'_> {
         } else {
             pivot::pivot_root(self.rootfs)
         }
+    }
+
+    /// Without a mount namespace of its own (none, or one joined by path)
+    /// the container only gets a chroot into its rootfs: mounting in a
+    /// namespace others use would change their view (crun's behaviour;
+    /// runc mounts in the host's namespace).
+    pub fn chroot_only(&self) -> Result<()> {
+        rustix::process::chroot(self.rootfs)
+            .step(|| format!("chroot into {}", self.rootfs.display()))?;
+        rustix::process::chdir("/").step(|| "chdir /".to_string())
     }
 
     /// Step 4: inside the new root.
