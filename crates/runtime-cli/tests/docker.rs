@@ -1328,11 +1328,22 @@ impl Daemon {
         let mut s = String::new();
         let logs = self.logs.lock().map(|l| l.clone()).unwrap_or_default();
         if let Some(log) = logs.get("dockerd.log") {
+            // dockerd runs with --debug: its warnings and errors (with
+            // containerd's and the shims') first, then the raw tail.
+            let important: Vec<&str> = log
+                .lines()
+                .filter(|l| !l.contains("level=debug") && !l.contains("level=info"))
+                .collect();
+            let from = important.len().saturating_sub(60);
+            let _ = writeln!(s, "===== dockerd log: last warnings and errors =====");
+            for l in &important[from..] {
+                let _ = writeln!(s, "{l}");
+            }
             let lines: Vec<&str> = log.lines().collect();
-            let from = lines.len().saturating_sub(80);
+            let from = lines.len().saturating_sub(30);
             let _ = writeln!(
                 s,
-                "===== dockerd log (last {} lines) =====",
+                "===== dockerd log: last {} lines =====",
                 lines.len() - from
             );
             for l in &lines[from..] {
@@ -1373,7 +1384,9 @@ fn harvest(task_dir: &Path, logs: &Mutex<BTreeMap<String, String>>) {
         if text.is_empty() {
             continue;
         }
-        let id = e.file_name().to_string_lossy().into_owned();
+        // containerd renames a bundle it gives up on to ".<id>".
+        let name = e.file_name().to_string_lossy().into_owned();
+        let id = name.trim_start_matches('.').to_string();
         if let Ok(mut logs) = logs.lock() {
             let entry = logs.entry(id).or_default();
             if text.len() > entry.len() {

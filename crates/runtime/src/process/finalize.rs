@@ -181,7 +181,18 @@ fn enter_cwd(cwd: &Path) -> Result<(), String> {
         rustix::fs::Mode::empty(),
     )
     .map_err(|e| format!("open /: {e}"))?;
-    let dir = crate::rootfs::resolve::open_dir_in_root(root.as_fd(), cwd).map_err(|e| {
+    // A missing working directory is created (as runc does; images rely on
+    // it), inside the root like every path we touch.
+    let dir = match crate::rootfs::resolve::open_dir_in_root(root.as_fd(), cwd) {
+        Err(rustix::io::Errno::NOENT) => crate::rootfs::resolve::open_in_root(
+            root.as_fd(),
+            cwd,
+            crate::rootfs::resolve::Create::Dir,
+        )
+        .and_then(|_| crate::rootfs::resolve::open_dir_in_root(root.as_fd(), cwd)),
+        other => other,
+    }
+    .map_err(|e| {
         format!(
             "chdir to cwd ({:?} set in config.json): {e}",
             cwd.display().to_string()
