@@ -696,12 +696,11 @@ fn security(d: &Daemon, c: &mut Checks) {
         &out,
     );
 
-    // BUG(berth-runtime, exec.fifo mode): fails until fixed. `create` makes
-    // exec.fifo with mknodat(0o622), which the shim's umask 022 turns into
-    // 0600 (crates/runtime/src/container/create.rs, "create the exec fifo");
-    // an init that already switched to uid 65534 cannot open it for writing,
-    // dies silently after `create` succeeded, and `start` finds it stopped:
-    // "cannot start a stopped process". runc clears the umask around mkfifo.
+    // Regression guard (exec.fifo mode, fixed in d9f8a6d): `create` made
+    // exec.fifo with mknodat(0o622), which the shim's umask 022 turned into
+    // 0600; an init already switched to uid 65534 could not open it, died
+    // silently after `create` succeeded, and docker said "cannot start a
+    // stopped process".
     let out = d.run(&["--user", "65534:65534"], &["id"]);
     c.check(
         "--user 65534:65534: id shows nobody",
