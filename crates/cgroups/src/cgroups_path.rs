@@ -4,7 +4,9 @@
 //! - absolute (`/a/b`): `a/b` under the root of every hierarchy;
 //! - relative (`a/b`): `a/b` under the calling process's own cgroup in every hierarchy (what
 //!   runc's cgroupfs driver does);
-//! - unset or empty: `/berth/<container id>`;
+//! - unset or empty: `/berth-<container id>` (one top-level directory per
+//!   container: no parent shared between containers, so nothing is left
+//!   behind when the last one goes);
 //! - the systemd form `slice:prefix:name` is refused with [`Error::SystemdUnsupported`].
 //!
 //! `.` components are dropped and `..` components are applied lexically; a path whose `..`
@@ -14,8 +16,8 @@ use std::path::{Component, Path, PathBuf};
 
 use crate::error::{Error, Result};
 
-/// The parent directory of containers whose config sets no cgroupsPath.
-pub const DEFAULT_PARENT: &str = "berth";
+/// The prefix of the directory of containers whose config sets no cgroupsPath.
+pub const DEFAULT_PREFIX: &str = "berth-";
 
 /// A parsed cgroupsPath.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -54,7 +56,9 @@ pub(crate) fn parse(cgroups_path: Option<&Path>, id: &str) -> Result<CgroupsPath
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => {
             check_id(id)?;
-            return Ok(CgroupsPath::Absolute(Path::new(DEFAULT_PARENT).join(id)));
+            return Ok(CgroupsPath::Absolute(PathBuf::from(format!(
+                "{DEFAULT_PREFIX}{id}"
+            ))));
         }
     };
     if let Some(s) = path.to_str() {
@@ -134,7 +138,7 @@ mod tests {
     fn unset_or_empty_path_is_berth_slash_id() {
         for p in [None, Some(Path::new(""))] {
             let cp = parse(p, "abc").unwrap();
-            assert_eq!(cp, CgroupsPath::Absolute(PathBuf::from("berth/abc")));
+            assert_eq!(cp, CgroupsPath::Absolute(PathBuf::from("berth-abc")));
         }
         assert!(matches!(parse(None, "a/b"), Err(Error::InvalidId { .. })));
         assert!(matches!(parse(None, ".."), Err(Error::InvalidId { .. })));

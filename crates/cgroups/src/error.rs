@@ -86,7 +86,7 @@ pub enum Error {
     /// `linux.cgroupsPath` uses the systemd form `slice:prefix:name`.
     #[error(
         "linux.cgroupsPath {path:?}: systemd cgroup paths (\"slice:prefix:name\") are not supported; \
-         berth manages cgroups through cgroupfs, use a path such as \"/berth/<id>\""
+         berth manages cgroups through cgroupfs, use a path such as \"/berth-<id>\""
     )]
     SystemdUnsupported { path: String },
     /// `..` components of `linux.cgroupsPath` climb above the root of a hierarchy.

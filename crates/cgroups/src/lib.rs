@@ -15,7 +15,7 @@
 //! # let resources = LinuxResources::default();
 //! # let child_pid = 1234;
 //! // `create`: resolve the path (nothing touched yet), check the resources, make the cgroup.
-//! let mut cg = Manager::new(None, "abc")?;            // -> /berth/abc in every hierarchy
+//! let mut cg = Manager::new(None, "abc")?;            // -> /berth-abc in every hierarchy
 //! cg.validate(&resources)?;                           // before anything exists
 //! cg.create()?;                                       // mkdir -p, records what it made
 //! cg.apply(&resources)?;
@@ -35,7 +35,7 @@
 //! # Layout
 //!
 //! `v1/` and `v2/` hold one file per controller; [`Manager`] dispatches to them. Shared pieces:
-//! path resolution ([`cgroups_path`](crate::DEFAULT_PARENT)), the state file format
+//! path resolution ([`cgroups_path`](crate::DEFAULT_PREFIX)), the state file format
 //! ([`CgroupState`]), file I/O, validation, stats types ([`Stats`]), OOM watching
 //! ([`OomWatcher`]). The cgroup v2 device filter (eBPF) is public as [`device_filter`] for
 //! tests and tools.
@@ -70,7 +70,7 @@ mod validate;
 pub use oci_spec::runtime::LinuxResources;
 
 pub use cgroup_file::FileError;
-pub use cgroups_path::DEFAULT_PARENT;
+pub use cgroups_path::DEFAULT_PREFIX;
 pub use device_rule::DeviceRuleError;
 pub use error::{Category, Error, ErrorList, Result};
 pub use features::{Features, features};

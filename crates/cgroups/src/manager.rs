@@ -65,7 +65,7 @@ impl Manager {
     /// - absolute (`/a/b`): `a/b` under the root of every hierarchy;
     /// - relative (`a/b`): under the calling process's own cgroup in each hierarchy (like runc's
     ///   cgroupfs driver);
-    /// - `None` or empty: `/berth/<id>`;
+    /// - `None` or empty: `/berth-<id>`;
     /// - `slice:prefix:name` (systemd form): [`Error::SystemdUnsupported`].
     ///
     /// `..` components are applied lexically and may not climb above a hierarchy root.

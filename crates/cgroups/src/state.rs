@@ -2,7 +2,7 @@
 //! keeps in its `state.json` so that a later process can re-open the cgroup with
 //! [`Manager::from_state`](crate::Manager::from_state).
 //!
-//! Shape (hybrid host, default path, after `create`):
+//! Shape (hybrid host, cgroupsPath `/docker/abc`, after `create`):
 //!
 //! ```json
 //! {
@@ -10,12 +10,12 @@
 //!   "hierarchies": [
 //!     { "version": "v1", "controllers": ["memory"],
 //!       "mountpoint": "/sys/fs/cgroup/memory",
-//!       "path": "/sys/fs/cgroup/memory/berth/abc",
-//!       "created": ["/sys/fs/cgroup/memory/berth", "/sys/fs/cgroup/memory/berth/abc"] },
+//!       "path": "/sys/fs/cgroup/memory/docker/abc",
+//!       "created": ["/sys/fs/cgroup/memory/docker", "/sys/fs/cgroup/memory/docker/abc"] },
 //!     { "version": "v2", "controllers": [],
 //!       "mountpoint": "/sys/fs/cgroup/unified",
-//!       "path": "/sys/fs/cgroup/unified/berth/abc",
-//!       "created": ["/sys/fs/cgroup/unified/berth/abc"] }
+//!       "path": "/sys/fs/cgroup/unified/docker/abc",
+//!       "created": ["/sys/fs/cgroup/unified/docker/abc"] }
 //!   ]
 //! }
 //! ```

@@ -73,7 +73,12 @@ impl Launch<'_> {
         let exe = CString::new(exe.into_os_string().into_encoded_bytes())
             .map_err(|_| "executable path contains a NUL byte".to_string())?;
         let argv = cstrings(args, "process.args")?;
-        let envp = cstrings(self.env, "process.env")?;
+        let mut envp = cstrings(self.env, "process.env")?;
+        if !self.env.iter().any(|kv| kv.starts_with("HOME=")) {
+            // As runc: the user's home from the container's /etc/passwd.
+            let home = home_of(p.user().uid());
+            envp.push(CString::new(format!("HOME={home}")).unwrap_or_default());
+        }
         enter_cwd(p.cwd())?;
 
         if let Some(profile) = p.apparmor_profile().as_deref().filter(|s| !s.is_empty()) {
@@ -199,6 +204,20 @@ fn enter_cwd(cwd: &Path) -> Result<(), String> {
         )
     })?;
     rustix::process::fchdir(&dir).map_err(|e| format!("chdir to cwd {}: {e}", cwd.display()))
+}
+
+/// The home directory of `uid` in the container's `/etc/passwd`, or `/`.
+fn home_of(uid: u32) -> String {
+    std::fs::read_to_string("/etc/passwd")
+        .ok()
+        .and_then(|text| {
+            text.lines().find_map(|l| {
+                let f: Vec<&str> = l.split(':').collect();
+                (f.len() >= 6 && f[2].parse() == Ok(uid) && !f[5].is_empty())
+                    .then(|| f[5].to_string())
+            })
+        })
+        .unwrap_or_else(|| "/".to_string())
 }
 
 /// The executable for `arg0`: a path (relative to `cwd` if relative), or a

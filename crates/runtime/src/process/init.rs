@@ -155,11 +155,12 @@ fn run(
     if process.is_some_and(|p| p.terminal() == Some(true)) {
         setup_console(cx, own_mounts)?;
     }
-    if own_mounts {
-        rootfs.finish().map_err(|e| e.to_string())?;
-    }
+    // Sysctls go through /proc/sys, which finish() makes read-only.
     if let Some(sysctl) = linux.and_then(|l| l.sysctl().as_ref()) {
         crate::sysctl::apply(sysctl)?;
+    }
+    if own_mounts {
+        rootfs.finish().map_err(|e| e.to_string())?;
     }
     if let Some(l) = linux {
         super::attributes::apply_linux(l)?;

@@ -223,6 +223,19 @@ fn bind(cx: &MountContext<'_>, index: usize, m: &Mount, opts: &Options) -> Resul
     finish(&mounted, opts).step(|| "set propagation/attributes".to_string())
 }
 
+/// Remount with `flags` plus every flag the mount has now (for making an
+/// existing mount read-only without losing its nosuid/nodev/noexec).
+pub fn remount_keeping(mounted: &OwnedFd, flags: u64) -> rustix::io::Result<()> {
+    let current = locked_flags(mounted)?;
+    sys_mount(
+        None,
+        &resolve::fd_path(mounted),
+        None,
+        libc::MS_REMOUNT | libc::MS_BIND | flags | current,
+        "",
+    )
+}
+
 /// Remount a bind mount with `flags`, keeping the flags the kernel locks
 /// (those inherited from a more privileged mount namespace) when asked.
 pub fn remount(mounted: &OwnedFd, flags: u64) -> rustix::io::Result<()> {

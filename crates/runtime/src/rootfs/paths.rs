@@ -4,7 +4,7 @@
 
 use rustix::io::Errno;
 
-use super::mount::{remount, sys_mount};
+use super::mount::{remount_keeping, sys_mount};
 use crate::Result;
 use crate::error::OsContext;
 
@@ -45,7 +45,8 @@ pub fn readonly(paths: &[String]) -> Result<()> {
             rustix::fs::Mode::empty(),
         )
         .step(|| format!("open {p}"))?;
-        remount(&fd, libc::MS_RDONLY | libc::MS_REC).step(|| format!("remount {p} read-only"))?;
+        remount_keeping(&fd, libc::MS_RDONLY | libc::MS_REC)
+            .step(|| format!("remount {p} read-only"))?;
     }
     Ok(())
 }
@@ -58,5 +59,5 @@ pub fn readonly_root() -> Result<()> {
         rustix::fs::Mode::empty(),
     )
     .step(|| "open /".to_string())?;
-    remount(&fd, libc::MS_RDONLY).step(|| "remount / read-only".to_string())
+    remount_keeping(&fd, libc::MS_RDONLY).step(|| "remount / read-only".to_string())
 }
