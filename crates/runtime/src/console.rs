@@ -101,10 +101,10 @@ pub fn recv_fd(socket: BorrowedFd<'_>) -> std::io::Result<OwnedFd> {
         RecvFlags::CMSG_CLOEXEC,
     )?;
     for msg in cmsg.drain() {
-        if let RecvAncillaryMessage::ScmRights(mut fds) = msg {
-            if let Some(fd) = fds.next() {
-                return Ok(fd);
-            }
+        if let RecvAncillaryMessage::ScmRights(mut fds) = msg
+            && let Some(fd) = fds.next()
+        {
+            return Ok(fd);
         }
     }
     Err(std::io::Error::new(

@@ -23,10 +23,10 @@ const MARKER: &str = "_BERTH_EXESEAL";
 
 /// Is our executable already impossible to write?
 pub fn is_sealed() -> bool {
-    if let Ok(st) = rustix::fs::statvfs("/proc/self/exe") {
-        if st.f_flag.contains(rustix::fs::StatVfsMountFlags::RDONLY) {
-            return true;
-        }
+    if let Ok(st) = rustix::fs::statvfs("/proc/self/exe")
+        && st.f_flag.contains(rustix::fs::StatVfsMountFlags::RDONLY)
+    {
+        return true;
     }
     let Ok(f) = rustix::fs::open(
         "/proc/self/exe",

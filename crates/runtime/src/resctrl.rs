@@ -24,13 +24,13 @@ pub fn check(rdt: &LinuxIntelRdt) -> Result<()> {
             "Intel RDT is not available on this host (no resctrl filesystem at /sys/fs/resctrl)",
         ));
     }
-    if let Some(id) = rdt.clos_id() {
-        if id.is_empty() || id.contains('/') || id == "." || id == ".." {
-            return Err(Error::config(
-                "linux.intelRdt.closID",
-                format!("{id:?} is not a valid group name"),
-            ));
-        }
+    if let Some(id) = rdt.clos_id()
+        && (id.is_empty() || id.contains('/') || id == "." || id == "..")
+    {
+        return Err(Error::config(
+            "linux.intelRdt.closID",
+            format!("{id:?} is not a valid group name"),
+        ));
     }
     Ok(())
 }

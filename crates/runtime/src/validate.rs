@@ -62,25 +62,22 @@ pub fn check(bundle: &Bundle) -> Result<Checked> {
         .rootfs_propagation()
         .as_deref()
         .filter(|p| !p.is_empty())
+        && crate::rootfs::options::propagation(p).is_none()
     {
-        if crate::rootfs::options::propagation(p).is_none() {
-            return Err(Error::config(
-                "linux.rootfsPropagation",
-                format!(
-                    "unknown propagation {p:?} (shared, slave, private, unbindable, or r-prefixed)"
-                ),
-            ));
-        }
+        return Err(Error::config(
+            "linux.rootfsPropagation",
+            format!(
+                "unknown propagation {p:?} (shared, slave, private, unbindable, or r-prefixed)"
+            ),
+        ));
     }
-    if let Some(label) = linux.mount_label().as_deref().filter(|l| !l.is_empty()) {
-        if !crate::lsm::selinux_enabled() {
-            return Err(Error::config(
-                "linux.mountLabel",
-                format!(
-                    "SELinux label {label:?} asked for, but SELinux is not enabled on this host"
-                ),
-            ));
-        }
+    if let Some(label) = linux.mount_label().as_deref().filter(|l| !l.is_empty())
+        && !crate::lsm::selinux_enabled()
+    {
+        return Err(Error::config(
+            "linux.mountLabel",
+            format!("SELinux label {label:?} asked for, but SELinux is not enabled on this host"),
+        ));
     }
     if linux.net_devices().as_ref().is_some_and(|d| !d.is_empty()) {
         return Err(Error::config(
@@ -88,13 +85,13 @@ pub fn check(bundle: &Bundle) -> Result<Checked> {
             "moving network devices into the container is not supported by berth-runtime",
         ));
     }
-    if let Some(p) = linux.personality() {
-        if p.flags().as_ref().is_some_and(|f| !f.is_empty()) {
-            return Err(Error::config(
-                "linux.personality.flags",
-                "personality flags are not supported",
-            ));
-        }
+    if let Some(p) = linux.personality()
+        && p.flags().as_ref().is_some_and(|f| !f.is_empty())
+    {
+        return Err(Error::config(
+            "linux.personality.flags",
+            "personality flags are not supported",
+        ));
     }
     if let Some(rdt) = linux.intel_rdt() {
         crate::resctrl::check(rdt)?;
@@ -166,41 +163,39 @@ pub fn check_process(p: &oci_spec::runtime::Process, field: &str) -> Result<()> 
     if let Some(r) = p.rlimits() {
         crate::rlimits::check(r, &format!("{field}.rlimits"))?;
     }
-    if let Some(profile) = p.apparmor_profile().as_deref().filter(|s| !s.is_empty()) {
-        if !crate::lsm::apparmor_enabled() {
-            return Err(Error::config(
-                format!("{field}.apparmorProfile"),
-                format!(
-                    "AppArmor profile {profile:?} asked for, but AppArmor is not enabled on this host"
-                ),
-            ));
-        }
+    if let Some(profile) = p.apparmor_profile().as_deref().filter(|s| !s.is_empty())
+        && !crate::lsm::apparmor_enabled()
+    {
+        return Err(Error::config(
+            format!("{field}.apparmorProfile"),
+            format!(
+                "AppArmor profile {profile:?} asked for, but AppArmor is not enabled on this host"
+            ),
+        ));
     }
-    if let Some(label) = p.selinux_label().as_deref().filter(|s| !s.is_empty()) {
-        if !crate::lsm::selinux_enabled() {
-            return Err(Error::config(
-                format!("{field}.selinuxLabel"),
-                format!(
-                    "SELinux label {label:?} asked for, but SELinux is not enabled on this host"
-                ),
-            ));
-        }
+    if let Some(label) = p.selinux_label().as_deref().filter(|s| !s.is_empty())
+        && !crate::lsm::selinux_enabled()
+    {
+        return Err(Error::config(
+            format!("{field}.selinuxLabel"),
+            format!("SELinux label {label:?} asked for, but SELinux is not enabled on this host"),
+        ));
     }
-    if let Some(io) = p.io_priority() {
-        if !(0..=7).contains(&io.priority()) {
-            return Err(Error::config(
-                format!("{field}.ioPriority.priority"),
-                "must be 0 to 7",
-            ));
-        }
+    if let Some(io) = p.io_priority()
+        && !(0..=7).contains(&io.priority())
+    {
+        return Err(Error::config(
+            format!("{field}.ioPriority.priority"),
+            "must be 0 to 7",
+        ));
     }
-    if let Some(s) = p.scheduler() {
-        if s.nice().is_some_and(|n| !(-20..=19).contains(&n)) {
-            return Err(Error::config(
-                format!("{field}.scheduler.nice"),
-                "must be -20 to 19",
-            ));
-        }
+    if let Some(s) = p.scheduler()
+        && s.nice().is_some_and(|n| !(-20..=19).contains(&n))
+    {
+        return Err(Error::config(
+            format!("{field}.scheduler.nice"),
+            "must be -20 to 19",
+        ));
     }
     Ok(())
 }

@@ -6,6 +6,8 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
+// Each test binary uses a different subset of these.
+#[allow(unused_imports)]
 pub use berth_testutil::{Bundle, require_root, unique};
 use serde_json::Value;
 

@@ -67,26 +67,26 @@ struct Undo {
 impl Undo {
     fn run(&mut self) -> Vec<String> {
         let mut errors = Vec::new();
-        if let Some(pid) = self.pid.take() {
-            if let Some(p) = rustix::process::Pid::from_raw(pid) {
-                let _ = rustix::process::kill_process(p, rustix::process::Signal::KILL);
-                let _ = rustix::process::waitpid(Some(p), rustix::process::WaitOptions::empty());
-            }
+        if let Some(pid) = self.pid.take()
+            && let Some(p) = rustix::process::Pid::from_raw(pid)
+        {
+            let _ = rustix::process::kill_process(p, rustix::process::Signal::KILL);
+            let _ = rustix::process::waitpid(Some(p), rustix::process::WaitOptions::empty());
         }
-        if let Some(cg) = self.cgroup.take() {
-            if let Err(e) = cg.destroy() {
-                errors.push(e.to_string());
-            }
+        if let Some(cg) = self.cgroup.take()
+            && let Err(e) = cg.destroy()
+        {
+            errors.push(e.to_string());
         }
-        if let Some(dir) = self.resctrl.take() {
-            if let Err(e) = crate::resctrl::remove(&dir) {
-                errors.push(e.to_string());
-            }
+        if let Some(dir) = self.resctrl.take()
+            && let Err(e) = crate::resctrl::remove(&dir)
+        {
+            errors.push(e.to_string());
         }
-        if let Err(e) = std::fs::remove_dir_all(&self.dir) {
-            if e.kind() != std::io::ErrorKind::NotFound {
-                errors.push(format!("remove {}: {e}", self.dir.display()));
-            }
+        if let Err(e) = std::fs::remove_dir_all(&self.dir)
+            && e.kind() != std::io::ErrorKind::NotFound
+        {
+            errors.push(format!("remove {}: {e}", self.dir.display()));
         }
         errors
     }
@@ -213,7 +213,7 @@ pub(super) fn create(
             Mode::Create => {
                 rustix::fs::mknodat(
                     rustix::fs::CWD,
-                    &dir.join(state::FIFO_FILE),
+                    dir.join(state::FIFO_FILE),
                     rustix::fs::FileType::Fifo,
                     rustix::fs::Mode::from_raw_mode(0o622),
                     0,

@@ -37,10 +37,10 @@ impl Container {
         if let Err(e) = cgroup.destroy() {
             errors.push(e.to_string());
         }
-        if let Some(dir) = &self.state.resctrl {
-            if let Err(e) = crate::resctrl::remove(dir) {
-                errors.push(e.to_string());
-            }
+        if let Some(dir) = &self.state.resctrl
+            && let Err(e) = crate::resctrl::remove(dir)
+        {
+            errors.push(e.to_string());
         }
         if let Err(e) = std::fs::remove_dir_all(&self.dir) {
             errors.push(format!("remove {}: {e}", self.dir.display()));

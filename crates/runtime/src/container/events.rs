@@ -44,10 +44,10 @@ impl Container {
             }
             let now = Instant::now();
             if now >= next {
-                if let Ok(ev) = self.stats() {
-                    if !emit(ev) {
-                        return Ok(());
-                    }
+                if let Ok(ev) = self.stats()
+                    && !emit(ev)
+                {
+                    return Ok(());
                 }
                 next = now + interval;
             }

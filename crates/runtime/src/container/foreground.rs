@@ -112,30 +112,26 @@ impl Supervised {
             if sig_ready {
                 self.forward(signals, pid)?;
             }
-            if pty_ready {
-                if let Some(pty) = &self.pty {
-                    match rustix::io::read(pty, &mut buf) {
-                        Ok(0) | Err(rustix::io::Errno::IO) => {}
-                        Ok(n) => {
-                            let mut out = std::io::stdout().lock();
-                            let _ = out.write_all(&buf[..n]);
-                            let _ = out.flush();
-                        }
-                        Err(_) => {}
+            if pty_ready && let Some(pty) = &self.pty {
+                match rustix::io::read(pty, &mut buf) {
+                    Ok(0) | Err(rustix::io::Errno::IO) => {}
+                    Ok(n) => {
+                        let mut out = std::io::stdout().lock();
+                        let _ = out.write_all(&buf[..n]);
+                        let _ = out.flush();
                     }
+                    Err(_) => {}
                 }
             }
-            if in_ready {
-                if let Some(pty) = &self.pty {
-                    match std::io::stdin().lock().read(&mut buf) {
-                        Ok(0) | Err(_) => {
-                            stdin_open = false;
-                            // End of input: send EOF to the terminal (^D).
-                            let _ = rustix::io::write(pty, &[4]);
-                        }
-                        Ok(n) => {
-                            let _ = rustix::io::write(pty, &buf[..n]);
-                        }
+            if in_ready && let Some(pty) = &self.pty {
+                match std::io::stdin().lock().read(&mut buf) {
+                    Ok(0) | Err(_) => {
+                        stdin_open = false;
+                        // End of input: send EOF to the terminal (^D).
+                        let _ = rustix::io::write(pty, &[4]);
+                    }
+                    Ok(n) => {
+                        let _ = rustix::io::write(pty, &buf[..n]);
                     }
                 }
             }

@@ -103,10 +103,10 @@ impl Container {
         if self.dir.join(state::FIFO_FILE).exists() {
             return Status::Created;
         }
-        if let Ok(m) = berth_cgroups::Manager::from_state(&self.state.cgroup) {
-            if matches!(m.freezer_state(), Ok(berth_cgroups::FreezerState::Frozen)) {
-                return Status::Paused;
-            }
+        if let Ok(m) = berth_cgroups::Manager::from_state(&self.state.cgroup)
+            && matches!(m.freezer_state(), Ok(berth_cgroups::FreezerState::Frozen))
+        {
+            return Status::Paused;
         }
         Status::Running
     }

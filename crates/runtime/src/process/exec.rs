@@ -120,22 +120,16 @@ pub fn spawn(cx: &ExecContext<'_>) -> Result<ExecSpawned> {
         to_child
             .go()
             .step(|| "signal the exec process".to_string())?;
-        loop {
-            match to_child
-                .next()
-                .step(|| "read from the exec process".to_string())?
-            {
-                Event::Message(Message::Ready, _) => return Ok(()),
-                Event::Message(Message::Failed(msg), _) => return Err(Error::Init(msg)),
-                Event::Message(other, _) => {
-                    return Err(Error::Init(format!(
-                        "unexpected message from the exec process: {other:?}"
-                    )));
-                }
-                Event::Closed => {
-                    return Err(Error::Init("the exec process exited during setup".into()));
-                }
-            }
+        match to_child
+            .next()
+            .step(|| "read from the exec process".to_string())?
+        {
+            Event::Message(Message::Ready, _) => Ok(()),
+            Event::Message(Message::Failed(msg), _) => Err(Error::Init(msg)),
+            Event::Message(other, _) => Err(Error::Init(format!(
+                "unexpected message from the exec process: {other:?}"
+            ))),
+            Event::Closed => Err(Error::Init("the exec process exited during setup".into())),
         }
     })();
     if let Err(e) = result {

@@ -133,12 +133,11 @@ impl Launch<'_> {
     /// The last steps: late seccomp, working directory, descriptors,
     /// signals, `execve`. Returns only on failure.
     pub fn exec(&self, prep: Prepared) -> String {
-        if prep.seccomp_late {
-            if let Some(prog) = self.seccomp {
-                if let Err(e) = install_seccomp(prog, None) {
-                    return e;
-                }
-            }
+        if prep.seccomp_late
+            && let Some(prog) = self.seccomp
+            && let Err(e) = install_seccomp(prog, None)
+        {
+            return e;
         }
         let first_closed = 3 + self.preserved_fds;
         for fd in 3..first_closed {

@@ -138,7 +138,7 @@ pub fn mount_one(cx: &MountContext<'_>, index: usize, m: &Mount) -> Result<()> {
     }
     let mounted = reopen(cx, dest, &what)?;
     if let Some(prev) = previous {
-        super::copyup::copy_tree(&prev, &resolve::reopen_dir(&mounted).step(|| what())?)
+        super::copyup::copy_tree(&prev, &resolve::reopen_dir(&mounted).step(what)?)
             .step(|| format!("{}: tmpcopyup", what()))?;
     }
     finish(&mounted, &opts).step(|| format!("{}: set propagation/attributes", what()))
