@@ -245,7 +245,11 @@ fn user_groups_and_umask() {
     let lines: Vec<&str> = out.lines().collect();
     assert_eq!(lines[0], "uid=1000 gid=1001 groups=5(tty),2000", "{out}");
     // busybox `id -G` lists the primary group first.
-    assert_eq!(&lines[1..5], ["1000", "1001", "1001 5 2000", "0027"], "{out}");
+    assert_eq!(
+        &lines[1..5],
+        ["1000", "1001", "1001 5 2000", "0027"],
+        "{out}"
+    );
     assert_eq!(status_field(&out, "Uid"), "1000\t1000\t1000\t1000", "{out}");
     assert_eq!(status_field(&out, "Gid"), "1001\t1001\t1001\t1001", "{out}");
     assert_eq!(status_field(&out, "Groups"), "5 2000", "{out}");
@@ -464,9 +468,15 @@ fn rlimits_are_set() {
     assert_eq!(lines[0], ["1234"], "{out}");
     assert_eq!(lines[1], ["5678"], "{out}");
     assert!(out.contains("Max core file size"), "{out}");
-    let core = lines.iter().find(|l| l.starts_with(&["Max", "core"])).unwrap();
+    let core = lines
+        .iter()
+        .find(|l| l.starts_with(&["Max", "core"]))
+        .unwrap();
     assert_eq!(core[4..], ["4096", "8192", "bytes"], "{out}");
-    let files = lines.iter().find(|l| l.starts_with(&["Max", "open"])).unwrap();
+    let files = lines
+        .iter()
+        .find(|l| l.starts_with(&["Max", "open"]))
+        .unwrap();
     assert_eq!(files[3..], ["1234", "5678", "files"], "{out}");
     assert_clean(&b);
 
