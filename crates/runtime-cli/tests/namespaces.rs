@@ -108,15 +108,16 @@ fn map_rows(text: &str) -> Vec<Vec<u64>> {
         .collect()
 }
 
-/// The section of `out` after the line `== name ==` up to the next one.
-fn section<'a>(out: &'a str, name: &str) -> &'a str {
-    let head = format!("== {name} ==\n");
-    let start = out
-        .find(&head)
-        .unwrap_or_else(|| panic!("no section {name} in:\n{out}"))
-        + head.len();
-    let rest = &out[start..];
-    &rest[..rest.find("== ").unwrap_or(rest.len())]
+/// The lines of `out` after the line `== name ==`, up to the next such
+/// header (each line with its newline).
+fn section(out: &str, name: &str) -> String {
+    let header = format!("== {name} ==");
+    let mut lines = out.lines().skip_while(|l| *l != header);
+    assert!(lines.next().is_some(), "no section {name} in:\n{out}");
+    lines
+        .take_while(|l| !(l.starts_with("== ") && l.ends_with(" ==")))
+        .map(|l| format!("{l}\n"))
+        .collect()
 }
 
 #[test]
@@ -126,38 +127,41 @@ fn pid_namespace_init_is_pid_1_and_sees_only_its_own_processes() {
     }
     let rt = Runtime::new();
     let mut b = Bundle::busybox(&[]);
+    // The background sleep is waited for until it has executed `sleep`,
+    // so that `ps` shows it by name.
     script(
         &mut b,
-        "echo self $$; sleep 100 & echo bg $!; ps; kill $!; ls /proc | grep -E '^[0-9]+$' | tr '\\n' ' '",
+        "echo \"== self ==\"; echo $$; sleep 100 & bg=$!; \
+         while [ \"$(cat /proc/$bg/comm)\" != sleep ]; do :; done; \
+         echo \"== bg ==\"; echo $bg; echo \"== ps ==\"; ps -o pid,comm; kill $bg; \
+         echo \"== proc ==\"; ls /proc | grep -E '^[0-9]+$'",
     );
     let out = rt.run_ok(&b, "pid1");
-    let lines: Vec<&str> = out.lines().collect();
-    assert_eq!(lines[0], "self 1", "{out}");
-    let bg: u32 = lines[1]
-        .strip_prefix("bg ")
-        .and_then(|p| p.parse().ok())
-        .unwrap_or_else(|| panic!("no bg pid: {out}"));
-    // `ps` lists the shell (1), the background sleep and itself; nothing
-    // of the host (this test's pid, the runtime) is visible.
-    let ps: Vec<(u32, String)> = lines
-        .iter()
-        .skip_while(|l| !l.trim_start().starts_with("PID"))
+    assert_eq!(section(&out, "self").trim(), "1", "{out}");
+    let bg: u32 = section(&out, "bg")
+        .trim()
+        .parse()
+        .unwrap_or_else(|_| panic!("no bg pid: {out}"));
+    // `ps` lists the shell (pid 1), the background sleep and itself;
+    // nothing of the host (this test, the runtime) is visible.
+    let ps: Vec<(u32, String)> = section(&out, "ps")
+        .lines()
         .skip(1)
         .filter_map(|l| {
-            let mut f = l.split_whitespace();
-            let pid = f.next()?.parse().ok()?;
-            Some((pid, l.to_string()))
+            let (pid, comm) = l.trim().split_once(' ')?;
+            Some((pid.parse().ok()?, comm.trim().to_string()))
         })
         .collect();
-    let pids: Vec<u32> = ps.iter().map(|(p, _)| *p).collect();
-    assert!(pids.contains(&1) && pids.contains(&bg), "{out}");
-    assert_eq!(pids.len(), 3, "ps sees more than sh, sleep and ps:\n{out}");
-    assert!(
-        ps.iter().any(|(p, l)| *p == bg && l.contains("sleep")),
-        "{out}"
-    );
-    assert!(!pids.contains(&std::process::id()), "{out}");
-    assert!(pids.iter().all(|&p| p < 16), "host pids leak in: {out}");
+    assert_eq!(ps.len(), 3, "ps sees more than sh, sleep and ps:\n{out}");
+    assert!(ps.contains(&(1, "sh".to_string())), "{out}");
+    assert!(ps.contains(&(bg, "sleep".to_string())), "{out}");
+    assert!(ps.iter().any(|(_, c)| c == "ps"), "{out}");
+    let visible: Vec<u32> = section(&out, "proc")
+        .split_whitespace()
+        .filter_map(|p| p.parse().ok())
+        .collect();
+    assert!(!visible.contains(&std::process::id()), "{out}");
+    assert!(visible.iter().all(|&p| p < 16), "host pids leak in: {out}");
 
     // From the host: the init's pid from `state` is the container's pid 1.
     let b2 = Bundle::busybox(&["sleep", "1000"]);
@@ -307,12 +311,12 @@ fn user_namespace_maps_root_to_the_host_range() {
     let seen = pairs(&wait_file(&b.rootfs().join("tmp/berth-ns")));
     let out = wait_file(&b.rootfs().join("tmp/berth-out"));
     assert_eq!(
-        map_rows(section(&out, "uid_map")),
+        map_rows(&section(&out, "uid_map")),
         vec![vec![0, 100000, 65536]],
         "{out}"
     );
     assert_eq!(
-        map_rows(section(&out, "gid_map")),
+        map_rows(&section(&out, "gid_map")),
         vec![vec![0, 100000, 65536]],
         "{out}"
     );
@@ -433,24 +437,32 @@ fn time_namespace_offsets_boottime_and_monotonic() {
         (inside, out, before, after)
     };
 
-    // /proc/uptime follows CLOCK_BOOTTIME (fs/proc/uptime.c adds the
-    // namespace's boottime offset): with both offsets it is a day ahead.
     let (inside, out, before, after) = run(
         json!({"monotonic": {"secs": 86400}, "boottime": {"secs": 86400}}),
         "time1",
     );
-    assert!(
-        inside >= before + day && inside <= after + day + 1.0,
-        "uptime inside {inside}, host {before}..{after}\n{out}"
+    let ns_line = out.lines().nth(3).unwrap_or_default();
+    assert!(ns_line.starts_with("time:["), "{out}");
+    // BUG(runtime): the container ends up in the host's time namespace, so
+    // no offset applies. crates/runtime/src/process/parent.rs:130-131 drop
+    // the NsRestore guards (`drop(pid_restore); drop(time_restore);`) right
+    // after clone_into() and BEFORE `match forked`, i.e. in the child too:
+    // the init calls setns(<runtime's original time ns>, CLONE_NEWTIME),
+    // which resets its time_for_children to the host's, and at execve the
+    // kernel moves it there (exec_task_namespaces). The same drop in the
+    // child also tries setns(<host pid ns>) for pid_for_children (harmless
+    // only because entering an ancestor pid namespace fails with EPERM).
+    // The restores belong in the Forked::Parent arm.
+    assert_ne!(
+        ns_line,
+        host_ns("time"),
+        "the container is in the host's time namespace\n{out}"
     );
     let offsets = pairs(
         &out.lines()
             .skip(1)
             .take(2)
-            .map(|l| {
-                let f: Vec<&str> = l.split_whitespace().collect();
-                format!("{} {}", f[0], f[1..].join(" "))
-            })
+            .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
             .collect::<Vec<_>>()
             .join("\n"),
     );
@@ -464,9 +476,12 @@ fn time_namespace_offsets_boottime_and_monotonic() {
         Some("86400 0"),
         "{out}"
     );
-    let ns_line = out.lines().nth(3).unwrap_or_default();
-    assert!(ns_line.starts_with("time:["), "{out}");
-    assert_ne!(ns_line, host_ns("time"), "{out}");
+    // /proc/uptime follows CLOCK_BOOTTIME (fs/proc/uptime.c adds the
+    // namespace's boottime offset): a day ahead of the host's.
+    assert!(
+        inside >= before + day && inside <= after + day + 1.0,
+        "uptime inside {inside}, host {before}..{after}\n{out}"
+    );
 
     // A monotonic offset alone leaves /proc/uptime where the host's is.
     let (inside, out, before, after) = run(json!({"monotonic": {"secs": 86400}}), "time2");
@@ -547,7 +562,30 @@ fn joining_a_user_namespace_with_a_new_network_namespace() {
         &mut b,
         "readlink /proc/self/ns/user; readlink /proc/self/ns/net; id -u; cat /proc/self/uid_map; touch /tmp/berth-b",
     );
-    let out = rt.run_ok(&b, "joiner");
+    let (code, out, err) = rt.run(&b, "joiner");
+    // BUG(runtime): fails with "clone the container init: Invalid argument
+    // (os error 22)". Joining a user namespace (or making one while joining
+    // any other namespace) goes through the intermediate process, which
+    // clones the init with CLONE_PARENT (crates/runtime/src/process/
+    // intermediate.rs:49); crates/runtime/src/sys/clone.rs:62 always sets
+    // clone3's exit_signal to SIGCHLD, and the kernel's clone3_args_valid()
+    // (kernel/fork.c) refuses CLONE_PARENT|CLONE_THREAD with a non-zero
+    // exit_signal (EINVAL), so this path never works (strace:
+    // clone3({flags=CLONE_PARENT|CLONE_NEWNS|..., exit_signal=SIGCHLD}) =
+    // -1 EINVAL).
+    // BUG(runtime), behind the first (confirmed on a scratch build with
+    // exit_signal 0 for CLONE_PARENT): B then fails with "mounts[2]
+    // (/dev/pts): create mount point: Value too large for defined data type
+    // (os error 75)". After setns into a user namespace the intermediate
+    // keeps host uid/gid 0, which A's namespace does not map; only a NEW
+    // user namespace gets setresuid/setresgid(0) (intermediate.rs:38-46,
+    // init.rs become_root_in_userns). runc's nsexec.c does
+    // setresuid(0,0,0) right after setns(CLONE_NEWUSER). With both fixed in
+    // the scratch build, B ran and printed uid=0 and A's uid_map.
+    assert_eq!(
+        code, 0,
+        "container B exited {code}\nstdout: {out}\nstderr: {err}"
+    );
     let lines: Vec<&str> = out.lines().collect();
     assert_eq!(
         lines.first().copied(),
