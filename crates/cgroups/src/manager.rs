@@ -39,11 +39,16 @@ fn hierarchy_for(
         MountKind::V2 => "cgroup2".to_owned(),
     };
     let own_rel = match own {
-        Some(memberships) => Some(own_cgroup::relative_to_mount(
-            memberships,
-            &m.controllers,
-            &m.root,
-        )?),
+        Some(memberships) => {
+            let own = own_cgroup::relative_to_mount(memberships, &m.controllers, &m.root)?;
+            // On cgroup2 the caller's own cgroup holds processes, and the
+            // kernel refuses controllers (and new processes) in a child of
+            // such a cgroup: go from its parent, as runc's fs2 driver does.
+            Some(match m.kind {
+                MountKind::V2 => own.parent().map(Path::to_path_buf).unwrap_or_default(),
+                MountKind::V1 => own,
+            })
+        }
         None => None,
     };
     let rel = path.resolve(own_rel.as_deref(), &name)?;

@@ -26,12 +26,18 @@ fn main() {
     let code = match commands::dispatch(&cli, command, &logger) {
         Ok(code) => code,
         Err(e) => {
-            // The full chain, outermost first, like runc's wrapped errors.
-            let msg = e
-                .chain()
-                .map(|c| c.to_string())
-                .collect::<Vec<_>>()
-                .join(": ");
+            // The full chain, outermost first, like runc's wrapped errors;
+            // a cause its parent already quotes is not repeated.
+            let mut msg = String::new();
+            for cause in e.chain().map(|c| c.to_string()) {
+                if msg.ends_with(&cause) {
+                    continue;
+                }
+                if !msg.is_empty() {
+                    msg.push_str(": ");
+                }
+                msg.push_str(&cause);
+            }
             logger.error(&msg);
             1
         }

@@ -51,7 +51,7 @@ impl HookLog {
     fn script(name: &str, log: &str) -> String {
         format!(
             "printf '%s\\t%s\\t%s %s\\n' {name} \"$(cat)\" \"$(readlink /proc/self/ns/mnt)\" \
-             \"$(hostname)\" >> {log}"
+             \"$(cat /proc/sys/kernel/hostname)\" >> {log}"
         )
     }
 

@@ -11,6 +11,19 @@ pub fn apparmor_enabled() -> bool {
         .unwrap_or(false)
 }
 
+/// Whether AppArmor has `profile` loaded: `Some(bool)` when the loaded
+/// profiles can be listed (securityfs mounted), `None` when they cannot.
+pub fn apparmor_profile_loaded(profile: &str) -> Option<bool> {
+    if profile == "unconfined" {
+        return Some(true);
+    }
+    let list = std::fs::read_to_string("/sys/kernel/security/apparmor/profiles").ok()?;
+    Some(
+        list.lines()
+            .any(|l| l.rsplit_once(" (").map(|(name, _)| name) == Some(profile)),
+    )
+}
+
 /// Is SELinux enabled (selinuxfs mounted)?
 pub fn selinux_enabled() -> bool {
     Path::new("/sys/fs/selinux/enforce").exists()

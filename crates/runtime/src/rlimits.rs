@@ -50,6 +50,21 @@ pub fn check(rlimits: &[PosixRlimit], field: &str) -> Result<()> {
                 ),
             ));
         }
+        if r.typ() == PosixRlimitType::RlimitNofile {
+            let nr_open: u64 = std::fs::read_to_string("/proc/sys/fs/nr_open")
+                .ok()
+                .and_then(|v| v.trim().parse().ok())
+                .unwrap_or(1 << 20);
+            if r.hard() > nr_open && r.hard() != u64::MAX {
+                return Err(Error::config(
+                    format!("{field}[{i}]"),
+                    format!(
+                        "{name}: hard limit {} is above the kernel's maximum (fs.nr_open = {nr_open})",
+                        r.hard()
+                    ),
+                ));
+            }
+        }
         if privileged {
             continue;
         }

@@ -163,15 +163,21 @@ pub fn check_process(p: &oci_spec::runtime::Process, field: &str) -> Result<()> 
     if let Some(r) = p.rlimits() {
         crate::rlimits::check(r, &format!("{field}.rlimits"))?;
     }
-    if let Some(profile) = p.apparmor_profile().as_deref().filter(|s| !s.is_empty())
-        && !crate::lsm::apparmor_enabled()
-    {
-        return Err(Error::config(
-            format!("{field}.apparmorProfile"),
-            format!(
-                "AppArmor profile {profile:?} asked for, but AppArmor is not enabled on this host"
-            ),
-        ));
+    if let Some(profile) = p.apparmor_profile().as_deref().filter(|s| !s.is_empty()) {
+        if !crate::lsm::apparmor_enabled() {
+            return Err(Error::config(
+                format!("{field}.apparmorProfile"),
+                format!(
+                    "AppArmor profile {profile:?} asked for, but AppArmor is not enabled on this host"
+                ),
+            ));
+        }
+        if crate::lsm::apparmor_profile_loaded(profile) == Some(false) {
+            return Err(Error::config(
+                format!("{field}.apparmorProfile"),
+                format!("AppArmor profile {profile:?} is not loaded"),
+            ));
+        }
     }
     if let Some(label) = p.selinux_label().as_deref().filter(|s| !s.is_empty())
         && !crate::lsm::selinux_enabled()

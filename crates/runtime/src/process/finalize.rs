@@ -82,8 +82,12 @@ impl Launch<'_> {
         enter_cwd(p.cwd())?;
 
         if let Some(profile) = p.apparmor_profile().as_deref().filter(|s| !s.is_empty()) {
-            crate::lsm::apparmor_exec(profile)
-                .map_err(|e| format!("apply AppArmor profile {profile:?}: {e}"))?;
+            crate::lsm::apparmor_exec(profile).map_err(|e| match e.kind() {
+                std::io::ErrorKind::NotFound => {
+                    format!("process.apparmorProfile: AppArmor profile {profile:?} is not loaded")
+                }
+                _ => format!("process.apparmorProfile: apply AppArmor profile {profile:?}: {e}"),
+            })?;
         }
         if let Some(label) = p.selinux_label().as_deref().filter(|s| !s.is_empty()) {
             crate::lsm::selinux_exec(label)
