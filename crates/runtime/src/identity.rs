@@ -32,3 +32,19 @@ pub fn switch_to(user: &User) -> std::io::Result<()> {
     }
     Ok(())
 }
+
+/// Become uid and gid 0 of the user namespace we are in (after creating or
+/// joining one). `EINVAL` means 0 is not mapped there: then we stay who we
+/// are, as runc does.
+pub fn become_root() -> std::io::Result<()> {
+    let g = Gid::ROOT;
+    match rustix::thread::set_thread_res_gid(g, g, g) {
+        Ok(()) | Err(rustix::io::Errno::INVAL) => {}
+        Err(e) => return Err(e.into()),
+    }
+    let u = Uid::ROOT;
+    match rustix::thread::set_thread_res_uid(u, u, u) {
+        Ok(()) | Err(rustix::io::Errno::INVAL) => Ok(()),
+        Err(e) => Err(e.into()),
+    }
+}

@@ -217,11 +217,6 @@ pub fn map_text(maps: &[LinuxIdMapping]) -> String {
         .collect()
 }
 
-/// Does the map cover id 0 inside the namespace?
-pub fn maps_root(maps: &[LinuxIdMapping]) -> bool {
-    maps.iter().any(|m| m.container_id() == 0 && m.size() > 0)
-}
-
 /// Write the id maps of the process `pid` (run by the runtime, which holds
 /// the privilege over the parent user namespace).
 pub fn write_id_maps(

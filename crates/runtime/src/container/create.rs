@@ -71,7 +71,7 @@ impl Undo {
             && let Some(p) = rustix::process::Pid::from_raw(pid)
         {
             let _ = rustix::process::kill_process(p, rustix::process::Signal::KILL);
-            let _ = rustix::process::waitpid(Some(p), rustix::process::WaitOptions::empty());
+            let _ = rustix::process::waitpid(Some(p), crate::sys::WALL);
         }
         if let Some(cg) = self.cgroup.take()
             && let Err(e) = cg.destroy()

@@ -141,7 +141,10 @@ impl Supervised {
     fn try_reap(&self, pid: rustix::process::Pid) -> Result<Option<i32>> {
         // Reap any other child too (we may be a subreaper).
         loop {
-            match rustix::process::waitpid(None, rustix::process::WaitOptions::NOHANG) {
+            match rustix::process::waitpid(
+                None,
+                rustix::process::WaitOptions::NOHANG | crate::sys::WALL,
+            ) {
                 Ok(Some((p, status))) => {
                     if p == pid {
                         return Ok(Some(exit_code(status)));

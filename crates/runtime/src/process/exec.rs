@@ -93,7 +93,8 @@ pub fn spawn(cx: &ExecContext<'_>) -> Result<ExecSpawned> {
         None
     };
     let cloned = super::parent::clone_into(cx.cgroup_manager, 0);
-    if let Some(own) = restore_pid {
+    let in_child = matches!(&cloned, Ok((Ok(Forked::Child), _)));
+    if let (Some(own), false) = (restore_pid, in_child) {
         let _ = rustix::thread::move_into_link_name_space(
             own.as_fd(),
             Some(rustix::thread::LinkNameSpaceType::ProcessID),
@@ -111,7 +112,7 @@ pub fn spawn(cx: &ExecContext<'_>) -> Result<ExecSpawned> {
     let kill = || {
         let p = rustix::process::Pid::from_raw(pid).expect("child pids are positive");
         let _ = rustix::process::kill_process(p, rustix::process::Signal::KILL);
-        let _ = rustix::process::waitpid(Some(p), rustix::process::WaitOptions::empty());
+        let _ = rustix::process::waitpid(Some(p), crate::sys::WALL);
     };
     let result = (|| -> Result<()> {
         if !placed {

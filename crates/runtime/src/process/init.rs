@@ -88,7 +88,11 @@ fn run(
     chan.wait_go()?;
     let linux = cx.spec.linux().as_ref();
     if cx.plan.is_new(Ns::User) {
-        become_root_in_userns(cx.spec)?;
+        crate::identity::become_root()
+            .map_err(|e| format!("become root in the new user namespace: {e}"))?;
+    }
+    if cx.plan.is_new(Ns::Network) {
+        crate::sys::loopback_up().map_err(|e| format!("bring up lo: {e}"))?;
     }
     if cx.plan.is_new(Ns::Cgroup) {
         crate::sys::unshare(rustix::thread::UnshareFlags::NEWCGROUP)
@@ -184,29 +188,6 @@ fn run(
         (Some(launch), Some(prepared)) => Err(launch.exec(prepared)),
         _ => Err("config.json has no process to start".into()),
     }
-}
-
-/// After the id maps are written, become uid/gid 0 of the new user
-/// namespace (when 0 is mapped), so that files can be created.
-fn become_root_in_userns(spec: &Spec) -> Result<(), String> {
-    let linux = spec.linux().as_ref();
-    let uid = linux
-        .and_then(|l| l.uid_mappings().as_deref())
-        .unwrap_or_default();
-    let gid = linux
-        .and_then(|l| l.gid_mappings().as_deref())
-        .unwrap_or_default();
-    if crate::namespaces::maps_root(gid) {
-        let g = rustix::process::Gid::ROOT;
-        rustix::thread::set_thread_res_gid(g, g, g)
-            .map_err(|e| format!("setgid 0 in the user namespace: {e}"))?;
-    }
-    if crate::namespaces::maps_root(uid) {
-        let u = rustix::process::Uid::ROOT;
-        rustix::thread::set_thread_res_uid(u, u, u)
-            .map_err(|e| format!("setuid 0 in the user namespace: {e}"))?;
-    }
-    Ok(())
 }
 
 /// Our pid in the runtime's pid namespace: before pivot_root, `/proc` is

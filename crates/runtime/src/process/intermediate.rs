@@ -31,6 +31,10 @@ fn run(cx: &InitContext<'_>, chan: &ToRuntime) -> Result<(), String> {
         .join_v1_self()
         .map_err(|e| format!("join the container's cgroup: {e}"))?;
     namespaces::join_all(&cx.plan.join)?;
+    if cx.plan.is_joined(Ns::User) {
+        crate::identity::become_root()
+            .map_err(|e| format!("become root in the joined user namespace: {e}"))?;
+    }
     if let Some(pid) = &cx.plan.join_pid {
         namespaces::enter(pid)?;
     }
@@ -40,10 +44,8 @@ fn run(cx: &InitContext<'_>, chan: &ToRuntime) -> Result<(), String> {
             .map_err(|e| format!("unshare the user namespace: {e}"))?;
         chan.request_maps()?;
         flags &= !namespaces::flag(Ns::User);
-        let root_gid = rustix::process::Gid::ROOT;
-        let _ = rustix::thread::set_thread_res_gid(root_gid, root_gid, root_gid);
-        let root_uid = rustix::process::Uid::ROOT;
-        let _ = rustix::thread::set_thread_res_uid(root_uid, root_uid, root_uid);
+        crate::identity::become_root()
+            .map_err(|e| format!("become root in the new user namespace: {e}"))?;
     }
     let forked = crate::sys::clone3(&CloneArgs {
         flags: flags | libc::CLONE_PARENT as u64,

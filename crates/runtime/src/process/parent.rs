@@ -45,7 +45,7 @@ impl Drop for ChildGuard {
         if self.armed {
             let pid = rustix::process::Pid::from_raw(self.pid).expect("child pids are positive");
             let _ = rustix::process::kill_process(pid, rustix::process::Signal::KILL);
-            let _ = rustix::process::waitpid(Some(pid), rustix::process::WaitOptions::empty());
+            let _ = rustix::process::waitpid(Some(pid), crate::sys::WALL);
         }
     }
 }
@@ -127,9 +127,9 @@ pub fn spawn(cx: &InitContext<'_>) -> Result<Spawned> {
         plan.clone_flags()
     };
     let (forked, placed) = clone_into(cx.cgroup_manager, flags)?;
-    drop(pid_restore);
-    drop(time_restore);
     let (pid, mut pidfd) = match forked.step(|| "clone the container init".to_string())? {
+        // The child keeps the namespaces-for-children it was made with: the
+        // restores below are the runtime's business only.
         Forked::Child => {
             drop(to_child);
             if via_intermediate {
@@ -138,7 +138,11 @@ pub fn spawn(cx: &InitContext<'_>) -> Result<Spawned> {
                 init::main(cx, &to_runtime, true)
             }
         }
-        Forked::Parent { pid, pidfd } => (pid, pidfd),
+        Forked::Parent { pid, pidfd } => {
+            drop(pid_restore);
+            drop(time_restore);
+            (pid, pidfd)
+        }
     };
     drop(to_runtime);
     let mut guard = ChildGuard { pid, armed: true };
@@ -336,7 +340,7 @@ fn send_seccomp_listener(
 fn exit_description(pid: i32) -> String {
     match rustix::process::waitpid(
         rustix::process::Pid::from_raw(pid),
-        rustix::process::WaitOptions::NOHANG,
+        rustix::process::WaitOptions::NOHANG | crate::sys::WALL,
     ) {
         Ok(Some((_, st))) => {
             if let Some(code) = st.exit_status() {

@@ -13,18 +13,25 @@ use crate::error::OsContext;
 
 /// `pivot_root(".", ".")` into `rootfs`, then detach the old root.
 pub fn pivot_root(rootfs: &Path) -> Result<()> {
-    let new_root = rustix::fs::open(
-        rootfs,
-        OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
-        Mode::empty(),
-    )
-    .step(|| format!("open rootfs {}", rootfs.display()))?;
+    let open_dir = |p: &Path| {
+        rustix::fs::open(
+            p,
+            OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
+            Mode::empty(),
+        )
+        .step(|| format!("open {}", p.display()))
+    };
+    let old_root = open_dir(Path::new("/"))?;
+    let new_root = open_dir(rootfs)?;
     rustix::process::fchdir(&new_root).step(|| "chdir to rootfs".to_string())?;
     // With new_root == put_old the old root ends up stacked on top of the
-    // new one at "/"; unmounting "." then uncovers the new root.
+    // new one at "/"; unmounting it then uncovers the new root.
     rustix::process::pivot_root(".", ".")
         .step(|| format!("pivot_root into {}", rootfs.display()))?;
-    // Keep the unmount of the old root from propagating to the host.
+    // The kernel does not promise where our cwd is now: go to the old root
+    // explicitly, make it (only it) rslave so its unmount does not reach
+    // the host, and detach it.
+    rustix::process::fchdir(&old_root).step(|| "chdir to the old root".to_string())?;
     sys_mount(None, ".", None, libc::MS_SLAVE | libc::MS_REC, "")
         .step(|| "make the old root rslave".to_string())?;
     rustix::mount::unmount(".", UnmountFlags::DETACH).step(|| "detach the old root".to_string())?;

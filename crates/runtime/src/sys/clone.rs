@@ -57,9 +57,17 @@ const CLONE_INTO_CGROUP: u64 = 0x2_0000_0000;
 /// the child itself.
 pub fn clone3(args: &CloneArgs<'_>) -> io::Result<Forked> {
     let mut pidfd: RawFd = -1;
+    // clone3 refuses an exit signal with CLONE_PARENT (the signal would go
+    // to a parent that did not ask for it); such a child is reaped with
+    // __WALL.
+    let exit_signal = if args.flags & libc::CLONE_PARENT as u64 != 0 {
+        0
+    } else {
+        libc::SIGCHLD as u64
+    };
     let mut raw = RawCloneArgs {
         flags: args.flags,
-        exit_signal: libc::SIGCHLD as u64,
+        exit_signal,
         ..Default::default()
     };
     if args.pidfd {
@@ -117,3 +125,8 @@ fn legacy_clone(flags: u64) -> io::Result<Forked> {
         }),
     }
 }
+
+/// `__WALL`: wait for every kind of child, including those created with
+/// `CLONE_PARENT` and no exit signal (the init made by an intermediate).
+pub const WALL: rustix::process::WaitOptions =
+    rustix::process::WaitOptions::from_bits_retain(libc::__WALL as u32);

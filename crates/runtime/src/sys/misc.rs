@@ -122,3 +122,32 @@ pub fn unshare(flags: rustix::thread::UnshareFlags) -> io::Result<()> {
     // table (CLONE_FILES), the case rustix marks unsafe.
     Ok(unsafe { rustix::thread::unshare_unsafe(flags) }?)
 }
+
+/// Bring the loopback interface of our network namespace up (as runc does
+/// for a new network namespace).
+pub fn loopback_up() -> io::Result<()> {
+    // SAFETY: socket() returns a new descriptor or -1; nothing is passed.
+    let sock = unsafe { libc::socket(libc::AF_INET, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0) };
+    if sock < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: `sock` is the socket we just made; we own it from here.
+    let sock = unsafe { <std::os::fd::OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(sock) };
+    use std::os::fd::AsRawFd;
+    // SAFETY: ifreq is plain data; zeroed is a valid value. The name "lo"
+    // fits in IFNAMSIZ with its NUL. Both ioctls read and write only `ifr`.
+    unsafe {
+        let mut ifr: libc::ifreq = std::mem::zeroed();
+        for (d, s) in ifr.ifr_name.iter_mut().zip(b"lo\0") {
+            *d = *s as libc::c_char;
+        }
+        if libc::ioctl(sock.as_raw_fd(), libc::SIOCGIFFLAGS, &mut ifr) < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        ifr.ifr_ifru.ifru_flags |= libc::IFF_UP as libc::c_short;
+        if libc::ioctl(sock.as_raw_fd(), libc::SIOCSIFFLAGS, &ifr) < 0 {
+            return Err(io::Error::last_os_error());
+        }
+    }
+    Ok(())
+}

@@ -8,12 +8,12 @@ mod misc;
 mod mount_attr;
 mod signal;
 
-pub use clone::{CloneArgs, Forked, clone3};
+pub use clone::{CloneArgs, Forked, WALL, clone3};
 pub use exec::{execve, execveat};
 pub use fds::{clear_cloexec, close_range_cloexec, ensure_open};
 pub use misc::{
-    ambient_raise, capbset_drop, ioprio_set, join_session_keyring, ns_type, personality,
-    sched_setattr, set_mempolicy, unshare,
+    ambient_raise, capbset_drop, ioprio_set, join_session_keyring, loopback_up, ns_type,
+    personality, sched_setattr, set_mempolicy, unshare,
 };
 pub use mount_attr::{MountAttr, mount_setattr};
 pub use signal::{
