@@ -90,8 +90,13 @@ impl Rootfs<'_> {
         };
         mount::sys_mount(None, "/", None, initial, "")
             .step(|| "set the propagation of /".to_string())?;
-        if prop.is_some_and(|p| p & libc::MS_SHARED != 0) {
-            // pivot_root refuses a new root whose parent mount is shared.
+        // pivot_root refuses a new root whose parent mount is shared; only a
+        // recursive slave/private / guarantees it is not.
+        let recursive_not_shared = [
+            libc::MS_SLAVE | libc::MS_REC,
+            libc::MS_PRIVATE | libc::MS_REC,
+        ];
+        if !recursive_not_shared.contains(&initial) {
             make_parent_private(self.rootfs)?;
         }
         mount::sys_mount(
