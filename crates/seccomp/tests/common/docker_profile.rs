@@ -12,6 +12,16 @@ use serde_json::{Map, Value, json};
 pub const PATH: &str =
     "/usr/share/gocode/src/github.com/docker/docker/profiles/seccomp/default.json";
 
+/// The profile: where `scripts/fixtures` unpacks the Debian package (the
+/// test command does that, without installing it and its Go toolchain),
+/// else where an installed package puts it.
+fn path() -> std::path::PathBuf {
+    let unpacked = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../.cache/fixtures/docker-dev")
+        .join(PATH.trim_start_matches('/'));
+    if unpacked.exists() { unpacked } else { PATH.into() }
+}
+
 /// Docker's default capability set (moby `oci/caps/defaults.go`).
 pub const DEFAULT_CAPS: [&str; 14] = [
     "CAP_CHOWN",
@@ -51,12 +61,14 @@ const NATIVE_SCMP: &str = if cfg!(target_arch = "x86_64") {
 /// Docker's default profile for a default-capability container, or `None`
 /// (after a loud SKIP message) when the Debian package is not installed.
 pub fn load() -> Option<LinuxSeccomp> {
-    let text = match std::fs::read_to_string(PATH) {
+        let path = path();
+    let text = match std::fs::read_to_string(&path) {
         Ok(t) => t,
         Err(e) => {
             eprintln!(
-                "SKIP: Docker's default seccomp profile is not available ({PATH}: {e}); \
-                 install it with `apt-get install -y golang-github-docker-docker-dev`"
+                "SKIP: Docker's default seccomp profile is not available ({}: {e}); \
+                 run scripts/fixtures (the test command does)",
+                path.display()
             );
             return None;
         }
