@@ -19,7 +19,11 @@ fn path() -> std::path::PathBuf {
     let unpacked = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../../.cache/fixtures/docker-dev")
         .join(PATH.trim_start_matches('/'));
-    if unpacked.exists() { unpacked } else { PATH.into() }
+    if unpacked.exists() {
+        unpacked
+    } else {
+        PATH.into()
+    }
 }
 
 /// Docker's default capability set (moby `oci/caps/defaults.go`).
@@ -61,7 +65,7 @@ const NATIVE_SCMP: &str = if cfg!(target_arch = "x86_64") {
 /// Docker's default profile for a default-capability container, or `None`
 /// (after a loud SKIP message) when the Debian package is not installed.
 pub fn load() -> Option<LinuxSeccomp> {
-        let path = path();
+    let path = path();
     let text = match std::fs::read_to_string(&path) {
         Ok(t) => t,
         Err(e) => {
