@@ -523,11 +523,16 @@ fn hook_args_and_env_are_passed_exactly() {
     let rt = Runtime::new();
     let log = HookLog::new();
     let dir = log.dir.path();
+    // Not the script's last command: busybox ash (the VM lane's /bin/sh)
+    // execs a last command in place, and /proc/$$/environ is then read
+    // from the exec'd program.
     let script = format!(
-        "tr '\\0' '\\n' < /proc/$$/cmdline > {d}/args; tr '\\0' '\\n' < /proc/$$/environ > {d}/env",
+        "tr '\\0' '\\n' < /proc/$$/cmdline > {d}/args; tr '\\0' '\\n' < /proc/$$/environ > {d}/env; true",
         d = path(dir)
     );
     let mut b = Bundle::busybox(&["true"]);
+    // args[0] is the hook's argv[0], not its path: "ash" (not "/bin/sh" or
+    // "sh"), a name both dash and busybox (which dispatches on argv[0]) run.
     let env = [
         "PATH=/usr/bin:/bin",
         "BERTH_A=1",
@@ -537,7 +542,7 @@ fn hook_args_and_env_are_passed_exactly() {
     b.edit(|c| {
         c["hooks"] = json!({"createRuntime": [{
             "path": "/bin/sh",
-            "args": ["berth-argv0", "-c", script, "first", "second arg"],
+            "args": ["ash", "-c", script, "first", "second arg"],
             "env": env,
         }]});
     });
@@ -545,7 +550,7 @@ fn hook_args_and_env_are_passed_exactly() {
     let args = std::fs::read_to_string(dir.join("args")).unwrap();
     assert_eq!(
         args.lines().collect::<Vec<_>>(),
-        ["berth-argv0", "-c", script.as_str(), "first", "second arg"]
+        ["ash", "-c", script.as_str(), "first", "second arg"]
     );
     let got = std::fs::read_to_string(dir.join("env")).unwrap();
     let mut got: Vec<&str> = got.lines().collect();
