@@ -687,10 +687,10 @@ fn run_with_a_console_socket_returns_the_exit_code() {
     let status = wait_child(&mut child, Duration::from_secs(10), "run --console-socket");
     // BUG(runtime): exits 1, "lost track of the container process":
     // Supervised::try_reap (crates/runtime/src/container/foreground.rs)
-    // calls rustix::process::waitpid(None, NOHANG), which is wait4(0): only
-    // children in the runtime's process group. A process with a terminal
-    // calls setsid() (console::make_controlling), so wait4 returns ECHILD.
-    // rustix::process::wait(NOHANG) is wait4(-1).
+    // calls rustix::process::waitpid(None, NOHANG | WALL), which is
+    // wait4(0, ...): only children in the runtime's process group. A process
+    // with a terminal calls setsid() (console::make_controlling), so wait4
+    // returns ECHILD. rustix::process::wait(...) is wait4(-1, ...).
     assert_eq!(status.code(), Some(3));
     assert_clean(&b);
 }
