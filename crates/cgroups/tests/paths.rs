@@ -31,12 +31,12 @@ fn own_cgroup(controllers: &[String]) -> PathBuf {
 }
 
 #[test]
-fn default_path_is_berth_slash_id_in_every_hierarchy() {
+fn default_path_is_berth_dash_id_in_every_hierarchy() {
     let m = Manager::new(None, "abc").unwrap();
     let st = m.state();
     assert!(!st.hierarchies.is_empty());
     for h in &st.hierarchies {
-        assert_eq!(h.path, h.mountpoint.join("berth/abc"), "{h:?}");
+        assert_eq!(h.path, h.mountpoint.join("berth-abc"), "{h:?}");
         assert!(h.created.is_empty(), "new() touches nothing");
     }
     if st.mode == CgroupMode::Hybrid {

@@ -27,9 +27,9 @@ pub fn switch_to(user: &User) -> std::io::Result<()> {
     let uid = Uid::from_raw(user.uid());
     rustix::thread::set_thread_res_uid(uid, uid, uid)?;
     rustix::thread::set_keep_capabilities(false)?;
-    if let Some(mask) = user.umask() {
-        rustix::process::umask(rustix::fs::Mode::from_raw_mode(mask & 0o777));
-    }
+    // runc's default when the config sets none.
+    let mask = user.umask().unwrap_or(0o022);
+    rustix::process::umask(rustix::fs::Mode::from_raw_mode(mask & 0o777));
     Ok(())
 }
 

@@ -125,6 +125,10 @@ pub struct ContainerState {
     /// Intel RDT group directory made for the container, if any.
     #[serde(default)]
     pub resctrl: Option<PathBuf>,
+    /// Created with `--no-new-keyring` (exec'd processes keep the caller's
+    /// session keyring too).
+    #[serde(default)]
+    pub no_new_keyring: bool,
 }
 
 /// Write `bytes` to `path` atomically: a temp file in the same directory,

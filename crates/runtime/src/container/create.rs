@@ -283,6 +283,7 @@ pub(super) fn create(
             cgroup: cgroup_state.clone(),
             userns: checked.plan.has(Ns::User),
             resctrl: undo.resctrl.clone(),
+            no_new_keyring: opts.no_new_keyring,
         };
         st.save(&dir)?;
         if let Some(pid_file) = &opts.pid_file {
@@ -304,7 +305,21 @@ pub(super) fn create(
         }
         Err(e) => {
             undo.armed = false;
-            let cleanup = undo.run();
+            let mut cleanup = undo.run();
+            // The spec: a failed create stops the container and continues
+            // the lifecycle, whose last step is the poststop hooks.
+            if let Some(list) = spec.hooks().as_ref().and_then(|h| h.poststop().as_ref()) {
+                let state = crate::hooks::state_json(
+                    &opts.id,
+                    crate::state::Status::Stopped,
+                    0,
+                    &bundle.dir,
+                    &spec.annotations().clone().unwrap_or_default(),
+                );
+                let failed =
+                    crate::hooks::run_all_warn(crate::hooks::HookKind::Poststop, list, &state);
+                cleanup.extend(failed.iter().map(|f| f.to_string()));
+            }
             if cleanup.is_empty() {
                 Err(e)
             } else {

@@ -113,6 +113,8 @@ impl Container {
         let env = process.env().clone().unwrap_or_default();
         let affinity = process.exec_cpu_affinity().as_ref();
         let cx = ExecContext {
+            id: &self.state.id,
+            no_new_keyring: self.state.no_new_keyring,
             init_pid: self.state.pid,
             init_pidfd: init_pidfd.as_fd(),
             namespaces,

@@ -139,12 +139,11 @@ impl Supervised {
     }
 
     fn try_reap(&self, pid: rustix::process::Pid) -> Result<Option<i32>> {
-        // Reap any other child too (we may be a subreaper).
+        // Reap any child (pid -1: the container process has its own session,
+        // so "our process group" would miss it), not only the one we wait
+        // for: we may be a subreaper.
         loop {
-            match rustix::process::waitpid(
-                None,
-                rustix::process::WaitOptions::NOHANG | crate::sys::WALL,
-            ) {
+            match rustix::process::wait(rustix::process::WaitOptions::NOHANG | crate::sys::WALL) {
                 Ok(Some((p, status))) => {
                     if p == pid {
                         return Ok(Some(exit_code(status)));

@@ -45,10 +45,22 @@ impl Container {
             match rustix::event::poll(&mut fds, Some(&ts)) {
                 Ok(0) | Err(rustix::io::Errno::INTR) => {}
                 Ok(_) => {
-                    let mut b = [0u8; 1];
+                    // The init's verdict after its startContainer hooks:
+                    // "0", or "1" and the failure.
+                    let mut b = [0u8; 4096];
                     match rustix::io::read(&fifo, &mut b) {
-                        Ok(1) => break,
-                        Ok(_) | Err(rustix::io::Errno::AGAIN) => {}
+                        Ok(0) => {
+                            return Err(Error::Init(
+                                "the container init exited before starting its process".into(),
+                            ));
+                        }
+                        Ok(_) if b[0] == b'0' => break,
+                        Ok(n) => {
+                            let msg = String::from_utf8_lossy(&b[1..n]).into_owned();
+                            let _ = std::fs::remove_file(&fifo_path);
+                            return Err(Error::Init(msg));
+                        }
+                        Err(rustix::io::Errno::AGAIN) => {}
                         Err(e) => return Err(Error::os("read the exec fifo", e)),
                     }
                 }

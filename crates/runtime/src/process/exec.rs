@@ -44,6 +44,10 @@ pub fn differing_namespaces(pid: i32) -> Result<u64> {
 /// What the exec'd process needs.
 #[derive(Debug)]
 pub struct ExecContext<'a> {
+    /// The container's id (its session keyring is `_ses.<id>`).
+    pub id: &'a str,
+    /// Keep the caller's session keyring (the container was created so).
+    pub no_new_keyring: bool,
     /// The container's init.
     pub init_pid: i32,
     /// Its pidfd.
@@ -168,6 +172,9 @@ fn child(cx: &ExecContext<'_>, chan: &ToRuntime) -> Result<std::convert::Infalli
         join_by_pidfd(cx, others)?;
     }
     chan.wait_go()?;
+    if !cx.no_new_keyring {
+        crate::process::init::join_keyring(cx.id)?;
+    }
     if cx.launch.process.terminal() == Some(true) {
         let socket = cx
             .console_socket

@@ -4,7 +4,7 @@
 //! and ends the process.
 
 use std::convert::Infallible;
-use std::os::fd::{AsFd, BorrowedFd};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::path::Path;
 
 use oci_spec::runtime::{LinuxNamespaceType as Ns, Spec};
@@ -107,13 +107,7 @@ fn run(
             .map_err(|e| format!("label the session keyring: {e}"))?;
     }
     if !cx.no_new_keyring {
-        match crate::sys::join_session_keyring(&format!("_ses.{}", cx.id)) {
-            Ok(()) => {}
-            // Kernels without keyrings, and seccomp profiles of an outer
-            // container that deny keyctl: go on with the inherited keyring.
-            Err(e) if matches!(e.raw_os_error(), Some(libc::ENOSYS) | Some(libc::EPERM)) => {}
-            Err(e) => return Err(format!("join a new session keyring: {e}")),
-        }
+        join_keyring(cx.id)?;
     }
     if let Some(h) = cx.spec.hostname().as_deref().filter(|h| !h.is_empty()) {
         rustix::system::sethostname(h.as_bytes())
@@ -176,14 +170,32 @@ fn run(
     };
     let _ = rustix::process::set_parent_process_death_signal(None);
     chan.ready()?;
-    match cx.start {
-        StartSignal::Channel => chan.wait_start()?,
-        StartSignal::Fifo(dir) => wait_fifo(dir)?,
+    // `start` is waiting on the FIFO for our verdict: it runs the poststart
+    // hooks only after the startContainer hooks succeeded (and reports
+    // their failure), so the lifecycle order holds.
+    let fifo = match cx.start {
+        StartSignal::Channel => {
+            chan.wait_start()?;
+            None
+        }
+        StartSignal::Fifo(dir) => Some(open_fifo(dir)?),
+    };
+    let hooks_result = match spec_hooks.and_then(|h| h.start_container().as_ref()) {
+        Some(list) => {
+            let state =
+                hooks::state_json(cx.id, Status::Created, host_pid, cx.bundle, &annotations);
+            hooks::run_all(HookKind::StartContainer, list, &state).map_err(|e| e.to_string())
+        }
+        None => Ok(()),
+    };
+    if let Some(fifo) = fifo {
+        let verdict = match &hooks_result {
+            Ok(()) => b"0".to_vec(),
+            Err(e) => [b"1".as_slice(), e.as_bytes()].concat(),
+        };
+        rustix::io::write(&fifo, &verdict).map_err(|e| format!("write the exec fifo: {e}"))?;
     }
-    if let Some(list) = spec_hooks.and_then(|h| h.start_container().as_ref()) {
-        let state = hooks::state_json(cx.id, Status::Created, host_pid, cx.bundle, &annotations);
-        hooks::run_all(HookKind::StartContainer, list, &state).map_err(|e| e.to_string())?;
-    }
+    hooks_result?;
     match (&cx.launch, prepared) {
         (Some(launch), Some(prepared)) => Err(launch.exec(prepared)),
         _ => Err("config.json has no process to start".into()),
@@ -221,15 +233,25 @@ fn setup_console(cx: &InitContext<'_>, own_mounts: bool) -> Result<(), String> {
         .map_err(|e| format!("make the pty our terminal: {e}"))
 }
 
-/// Block until `start` opens the FIFO for reading, then say we go.
-fn wait_fifo(dir: BorrowedFd<'_>) -> Result<(), String> {
-    let fifo = rustix::fs::openat(
+/// Block until `start` opens the FIFO for reading.
+fn open_fifo(dir: BorrowedFd<'_>) -> Result<OwnedFd, String> {
+    rustix::fs::openat(
         dir,
         crate::state::FIFO_FILE,
         rustix::fs::OFlags::WRONLY | rustix::fs::OFlags::CLOEXEC,
         rustix::fs::Mode::empty(),
     )
-    .map_err(|e| format!("open the exec fifo: {e}"))?;
-    rustix::io::write(&fifo, b"0").map_err(|e| format!("write the exec fifo: {e}"))?;
-    Ok(())
+    .map_err(|e| format!("open the exec fifo: {e}"))
+}
+
+/// Join the container's session keyring `_ses.<id>` (the init and every
+/// exec'd process, as runc).
+pub(super) fn join_keyring(id: &str) -> Result<(), String> {
+    match crate::sys::join_session_keyring(&format!("_ses.{id}")) {
+        Ok(()) => Ok(()),
+        // Kernels without keyrings, and seccomp profiles of an outer
+        // container that deny keyctl: go on with the inherited keyring.
+        Err(e) if matches!(e.raw_os_error(), Some(libc::ENOSYS) | Some(libc::EPERM)) => Ok(()),
+        Err(e) => Err(format!("join a new session keyring: {e}")),
+    }
 }
