@@ -210,7 +210,8 @@ mod tests {
     fn reads_own_stat() {
         let (start, state) = proc_stat(std::process::id() as i32).unwrap();
         assert!(start > 0);
-        assert_eq!(state, 'R');
+        // The test harness's main thread waits while this one runs.
+        assert!("RS".contains(state), "{state}");
         assert_eq!(liveness(std::process::id() as i32, start), Liveness::Alive);
         assert_eq!(
             liveness(std::process::id() as i32, start + 1),

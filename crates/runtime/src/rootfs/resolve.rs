@@ -4,6 +4,7 @@
 //! target does not exist yet.
 
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::os::unix::ffi::OsStrExt;
 use std::path::{Component, Path, PathBuf};
 
 use rustix::fs::{Mode, OFlags, ResolveFlags};
@@ -36,31 +37,79 @@ pub fn open_in_root(
         Err(Errno::NOENT) if create != Create::Nothing => {}
         other => return other,
     }
-    let name = match rel.file_name() {
-        Some(n) => n.to_owned(),
-        None => return open_path(root, &rel),
+    let resolved = walk_creating(root, &rel, create)?;
+    open_path(root, &resolved)
+}
+
+/// Walk `rel` from the root one component at a time, following each
+/// symlink inside the root (an absolute target restarts at the root, `..`
+/// never climbs above it) and creating what is missing: directories on the
+/// way, the last component as `create` says. Returns the path reached, free
+/// of symlinks. This is how a mount destination behind a dangling symlink
+/// (`/etc/resolv.conf -> ../run/resolv.conf` in many images) gets created
+/// where the image points, and never outside the root.
+fn walk_creating(root: BorrowedFd<'_>, rel: &Path, create: Create) -> rustix::io::Result<PathBuf> {
+    use std::collections::VecDeque;
+    use std::ffi::OsString;
+    let parts = |p: &Path| -> Vec<OsString> {
+        p.components()
+            .filter_map(|c| match c {
+                Component::Normal(n) => Some(n.to_owned()),
+                Component::ParentDir => Some("..".into()),
+                _ => None,
+            })
+            .collect()
     };
-    let parent = match rel.parent() {
-        Some(p) if !p.as_os_str().is_empty() => open_in_root(root, p, Create::Dir)?,
-        _ => open_path(root, Path::new("."))?,
-    };
-    // Creating needs a real directory fd, not O_PATH.
-    let dir = reopen_dir(&parent)?;
-    let made = match create {
-        Create::Dir => rustix::fs::mkdirat(&dir, name.as_os_str(), Mode::from_raw_mode(0o755)),
-        _ => rustix::fs::openat(
-            &dir,
-            name.as_os_str(),
-            OFlags::CREATE | OFlags::WRONLY | OFlags::CLOEXEC | OFlags::NOFOLLOW,
-            Mode::from_raw_mode(0o644),
-        )
-        .map(drop),
-    };
-    match made {
-        Ok(()) | Err(Errno::EXIST) => {}
-        Err(e) => return Err(e),
+    let mut pending: VecDeque<OsString> = parts(rel).into();
+    let mut reached = PathBuf::new();
+    let mut links = 0;
+    while let Some(name) = pending.pop_front() {
+        if name == ".." {
+            reached.pop();
+            continue;
+        }
+        let last = pending.is_empty();
+        let candidate = reached.join(&name);
+        match rustix::fs::statat(root, &candidate, rustix::fs::AtFlags::SYMLINK_NOFOLLOW) {
+            Ok(st)
+                if rustix::fs::FileType::from_raw_mode(st.st_mode)
+                    == rustix::fs::FileType::Symlink =>
+            {
+                links += 1;
+                if links > 40 {
+                    return Err(Errno::LOOP);
+                }
+                let target = rustix::fs::readlinkat(root, &candidate, Vec::new())?;
+                let target = PathBuf::from(std::ffi::OsStr::from_bytes(target.as_bytes()));
+                if target.is_absolute() {
+                    reached = PathBuf::new();
+                }
+                for p in parts(&target).into_iter().rev() {
+                    pending.push_front(p);
+                }
+            }
+            Ok(_) => reached = candidate,
+            Err(Errno::NOENT) => {
+                let made = if last && create == Create::File {
+                    rustix::fs::openat(
+                        root,
+                        &candidate,
+                        OFlags::CREATE | OFlags::WRONLY | OFlags::CLOEXEC | OFlags::NOFOLLOW,
+                        Mode::from_raw_mode(0o644),
+                    )
+                    .map(drop)
+                } else {
+                    rustix::fs::mkdirat(root, &candidate, Mode::from_raw_mode(0o755))
+                };
+                match made {
+                    Ok(()) | Err(Errno::EXIST) => reached = candidate,
+                    Err(e) => return Err(e),
+                }
+            }
+            Err(e) => return Err(e),
+        }
     }
-    open_path(root, &rel)
+    Ok(reached)
 }
 
 fn open_path(root: BorrowedFd<'_>, rel: &Path) -> rustix::io::Result<OwnedFd> {
@@ -152,12 +201,37 @@ mod tests {
         let r = root_fd(root.path());
         let fd = open_in_root(r.as_fd(), Path::new("/abs/secret"), Create::Dir).unwrap();
         let fd2 = open_in_root(r.as_fd(), Path::new("/up/tmp/x"), Create::Dir).unwrap();
-        // Both were created inside the root, never outside.
+        // Both were created inside the root, never outside: the absolute
+        // link's target is taken inside the root.
         let real = std::fs::read_link(fd_path(&fd)).unwrap();
         assert!(real.starts_with(root.path()), "{real:?}");
         let real2 = std::fs::read_link(fd_path(&fd2)).unwrap();
         assert!(real2.starts_with(root.path()), "{real2:?}");
         assert!(!outside.path().join("secret/x").exists());
+    }
+
+    #[test]
+    fn creates_the_target_of_a_dangling_symlink_inside_the_root() {
+        let root = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(root.path().join("etc")).unwrap();
+        std::fs::create_dir_all(root.path().join("var")).unwrap();
+        // Ubuntu's resolv.conf, and an absolute link as in /var/run -> /run.
+        symlink(
+            "../run/resolvconf/resolv.conf",
+            root.path().join("etc/resolv.conf"),
+        )
+        .unwrap();
+        symlink("/run", root.path().join("var/run")).unwrap();
+        let r = root_fd(root.path());
+        open_in_root(r.as_fd(), Path::new("/etc/resolv.conf"), Create::File).unwrap();
+        assert!(root.path().join("run/resolvconf/resolv.conf").is_file());
+        open_in_root(r.as_fd(), Path::new("/var/run/berth/sock"), Create::Dir).unwrap();
+        assert!(root.path().join("run/berth/sock").is_dir());
+        // A symlink loop is an error, not a hang.
+        symlink("loop2", root.path().join("loop1")).unwrap();
+        symlink("loop1", root.path().join("loop2")).unwrap();
+        let e = open_in_root(r.as_fd(), Path::new("/loop1/x"), Create::Dir).unwrap_err();
+        assert!(e == Errno::LOOP, "{e}");
     }
 
     #[test]
@@ -176,6 +250,6 @@ mod tests {
         symlink("/proc/self/fd/0", root.path().join("m")).unwrap();
         let r = root_fd(Path::new("/"));
         let e = open_dir_in_root(r.as_fd(), Path::new("/proc/self/cwd")).unwrap_err();
-        assert_eq!(e, Errno::XDEV);
+        assert_eq!(e, Errno::LOOP);
     }
 }
