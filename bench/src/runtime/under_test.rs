@@ -30,8 +30,8 @@ pub struct RuntimeUnderTest {
     rootfs: PathBuf,
 }
 
-/// The default runtimes: berth-runtime from target/release, then runc and
-/// crun where Debian installs them.
+/// The default runtimes: the berth-runtime we ship (scripts/build-runtime),
+/// then runc and crun where Debian installs them.
 pub fn default_paths() -> Vec<PathBuf> {
     vec![
         berth_runtime_path(),
@@ -40,15 +40,17 @@ pub fn default_paths() -> Vec<PathBuf> {
     ]
 }
 
-/// target/release/berth-runtime: next to this binary when this is a release
-/// build, otherwise in the workspace's target directory.
+/// The shipped build, `target/<host>/runtime/berth-runtime` (what
+/// scripts/build-runtime makes), else `target/release/berth-runtime`.
 fn berth_runtime_path() -> PathBuf {
-    let exe = std::env::current_exe().unwrap_or_default();
-    match exe.parent() {
-        Some(dir) if dir.ends_with("release") => return dir.join("berth-runtime"),
-        _ => {}
-    }
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/release/berth-runtime")
+    let target = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target");
+    let shipped = std::fs::read_dir(&target)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path().join("runtime/berth-runtime"))
+        .find(|p| p.exists());
+    shipped.unwrap_or_else(|| target.join("release/berth-runtime"))
 }
 
 impl RuntimeUnderTest {

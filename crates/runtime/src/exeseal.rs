@@ -21,6 +21,30 @@ use std::path::{Path, PathBuf};
 
 const MARKER: &str = "_BERTH_EXESEAL";
 
+/// Does running this container need the sealed binary?
+///
+/// Not when the init gets a new pid namespace of its own: until it executes
+/// the user program it is alone there, so no container process can see its
+/// `/proc/<pid>/exe`; and if a hostile image makes that program be the
+/// runtime itself (`#!/proc/self/exe`), every process that could reach the
+/// file lives in that pid namespace, dies with its init, and cannot open a
+/// file being executed for writing (ETXTBSY). `exec`, a joined pid
+/// namespace, or the host's pid namespace put the runtime's clone next to
+/// container processes that already run: those need the seal.
+pub fn required_for(spec: &oci_spec::runtime::Spec) -> bool {
+    let new_pid_ns = spec
+        .linux()
+        .as_ref()
+        .and_then(|l| l.namespaces().as_ref())
+        .is_some_and(|ns| {
+            ns.iter().any(|n| {
+                n.typ() == oci_spec::runtime::LinuxNamespaceType::Pid
+                    && n.path().as_ref().is_none_or(|p| p.as_os_str().is_empty())
+            })
+        });
+    !new_pid_ns
+}
+
 /// Is our executable already impossible to write?
 pub fn is_sealed() -> bool {
     if let Ok(st) = rustix::fs::statvfs("/proc/self/exe")

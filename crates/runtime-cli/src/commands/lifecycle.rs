@@ -3,12 +3,13 @@
 use std::path::Path;
 
 use anyhow::{Context, Result};
+use berth_runtime::config::Bundle;
 use berth_runtime::container::{Container, CreateOptions, RunOptions};
 
-use crate::args::{Create, Delete, Kill, Run};
+use crate::args::{Cli, Create, Delete, Kill, Run};
 use crate::log::Logger;
 
-fn create_options(root: &Path, c: &Create) -> CreateOptions {
+fn create_options(root: &Path, c: &Create, bundle: Bundle) -> CreateOptions {
     CreateOptions {
         root: root.to_path_buf(),
         id: c.id.clone(),
@@ -18,11 +19,22 @@ fn create_options(root: &Path, c: &Create) -> CreateOptions {
         no_pivot: c.no_pivot,
         no_new_keyring: c.no_new_keyring,
         preserve_fds: c.preserve_fds,
+        loaded: Some(bundle),
     }
 }
 
-pub fn create(root: &Path, c: &Create, log: &Logger) -> Result<i32> {
-    Container::create(&create_options(root, c))?;
+/// Load the bundle, and run from the sealed binary when this container
+/// needs it (see berth_runtime::exeseal::required_for).
+pub fn load_sealed(cli: &Cli, dir: &Path) -> Result<Bundle> {
+    let bundle = Bundle::load(dir)?;
+    if berth_runtime::exeseal::required_for(&bundle.spec) {
+        super::seal(cli)?;
+    }
+    Ok(bundle)
+}
+
+pub fn create(root: &Path, c: &Create, bundle: Bundle, log: &Logger) -> Result<i32> {
+    Container::create(&create_options(root, c, bundle))?;
     log.debug(&format!("created container {}", c.id));
     Ok(0)
 }
@@ -35,9 +47,9 @@ pub fn start(root: &Path, id: &str, log: &Logger) -> Result<i32> {
     Ok(0)
 }
 
-pub fn run(root: &Path, r: &Run, log: &Logger) -> Result<i32> {
+pub fn run(root: &Path, r: &Run, bundle: Bundle, log: &Logger) -> Result<i32> {
     let outcome = Container::run(&RunOptions {
-        create: create_options(root, &r.create),
+        create: create_options(root, &r.create, bundle),
         detach: r.detach,
         keep: r.keep,
         no_subreaper: r.no_subreaper,

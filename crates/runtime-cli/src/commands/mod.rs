@@ -32,13 +32,13 @@ pub fn dispatch(cli: &Cli, command: &Command, log: &Logger) -> Result<i32> {
     match command {
         Command::Create(c) => {
             refuse_systemd(cli)?;
-            seal(cli)?;
-            lifecycle::create(root, c, log)
+            let bundle = lifecycle::load_sealed(cli, &c.bundle)?;
+            lifecycle::create(root, c, bundle, log)
         }
         Command::Run(r) => {
             refuse_systemd(cli)?;
-            seal(cli)?;
-            lifecycle::run(root, r, log)
+            let bundle = lifecycle::load_sealed(cli, &r.create.bundle)?;
+            lifecycle::run(root, r, bundle, log)
         }
         Command::Start(c) => lifecycle::start(root, &c.id, log),
         Command::State(c) => inspect::state(root, &c.id),
@@ -76,7 +76,7 @@ fn refuse_systemd(cli: &Cli) -> Result<()> {
 
 /// Make sure we run from an unwritable executable before any code runs in
 /// a container (see berth_runtime::exeseal).
-fn seal(cli: &Cli) -> Result<()> {
+pub(crate) fn seal(cli: &Cli) -> Result<()> {
     berth_runtime::exeseal::ensure_sealed(&cli.root.join(".exeseal"))
         .map_err(|e| anyhow::anyhow!("protect the runtime binary (CVE-2019-5736): {e}"))
 }

@@ -36,6 +36,9 @@ pub struct CreateOptions {
     pub no_new_keyring: bool,
     /// Pass descriptors 3..3+n (plus LISTEN_FDS) to the container.
     pub preserve_fds: u32,
+    /// The bundle, when the caller has loaded it already (else it is read
+    /// from `bundle`).
+    pub loaded: Option<Bundle>,
 }
 
 /// How the started process learns to go.
@@ -149,7 +152,10 @@ pub(super) fn create(
     let preserved = opts.preserve_fds + listen;
     reserve_fds(preserved);
 
-    let bundle = Bundle::load(&opts.bundle)?;
+    let bundle = match &opts.loaded {
+        Some(b) => b.clone(),
+        None => Bundle::load(&opts.bundle)?,
+    };
     let checked = crate::validate::check(&bundle)?;
     let spec = &bundle.spec;
     let linux = spec.linux().as_ref().expect("validated");

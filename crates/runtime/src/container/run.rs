@@ -39,10 +39,14 @@ impl Container {
     pub fn run(opts: &RunOptions) -> Result<RunOutcome> {
         // In the foreground, a terminal without a console socket is ours to
         // proxy: a socket pair stands in for the console socket.
-        let terminal = crate::config::Bundle::load(&opts.create.bundle)?
-            .spec
-            .process()
+        let mut create_opts = opts.create.clone();
+        if create_opts.loaded.is_none() {
+            create_opts.loaded = Some(crate::config::Bundle::load(&opts.create.bundle)?);
+        }
+        let terminal = create_opts
+            .loaded
             .as_ref()
+            .and_then(|b| b.spec.process().as_ref())
             .and_then(|p| p.terminal())
             == Some(true);
         let own_console = terminal && !opts.detach && opts.create.console_socket.is_none();
@@ -68,7 +72,7 @@ impl Container {
             Some(foreground::forwardable_signals()?)
         };
         let (container, spawned) =
-            create::create(&opts.create, Mode::Run, pair.as_ref().map(|p| &p.1))?;
+            create::create(&create_opts, Mode::Run, pair.as_ref().map(|p| &p.1))?;
         let pty: Option<OwnedFd> = match &pair {
             Some((ours, _)) => Some(
                 crate::console::recv_fd(ours.as_fd())
