@@ -129,6 +129,17 @@ pub struct ContainerState {
     /// session keyring too).
     #[serde(default)]
     pub no_new_keyring: bool,
+    /// The config has a `process` (start fails without one).
+    #[serde(default = "yes")]
+    pub has_process: bool,
+    /// The config has poststart or poststop hooks (start and delete read
+    /// the stored config only then).
+    #[serde(default = "yes")]
+    pub post_hooks: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// Write `bytes` to `path` atomically: a temp file in the same directory,

@@ -290,6 +290,11 @@ pub(super) fn create(
             userns: checked.plan.has(Ns::User),
             resctrl: undo.resctrl.clone(),
             no_new_keyring: opts.no_new_keyring,
+            has_process: process.is_some(),
+            post_hooks: spec.hooks().as_ref().is_some_and(|h| {
+                h.poststart().as_ref().is_some_and(|l| !l.is_empty())
+                    || h.poststop().as_ref().is_some_and(|l| !l.is_empty())
+            }),
         };
         st.save(&dir)?;
         if let Some(pid_file) = &opts.pid_file {

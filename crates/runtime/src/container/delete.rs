@@ -23,7 +23,11 @@ impl Container {
                 });
             }
         }
-        let spec = self.spec().ok();
+        let spec = if self.state.post_hooks {
+            self.spec().ok()
+        } else {
+            None
+        };
         let cgroup = self.cgroup()?;
         if status != Status::Stopped {
             cgroup.signal_all(libc::SIGKILL)?;

@@ -15,7 +15,7 @@ impl Container {
             Status::Created => {}
             s => return Err(self.bad_state("start", s)),
         }
-        if self.spec()?.process().is_none() {
+        if !self.state.has_process {
             // The spec: start MUST fail when process is not set. The init
             // has nothing to run; end it so the container is stopped.
             let _ = self.kill(libc::SIGKILL, false);
@@ -76,6 +76,9 @@ impl Container {
 
     /// Run the poststart hooks.
     pub(super) fn poststart(&self) -> Vec<HookError> {
+        if !self.state.post_hooks {
+            return Vec::new();
+        }
         let Ok(spec) = self.spec() else {
             return Vec::new();
         };
