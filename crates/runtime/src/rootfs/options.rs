@@ -43,10 +43,10 @@ impl Options {
 }
 
 // Attribute bits of mount_setattr(2).
-const ATTR_RDONLY: u64 = 0x1;
-const ATTR_NOSUID: u64 = 0x2;
-const ATTR_NODEV: u64 = 0x4;
-const ATTR_NOEXEC: u64 = 0x8;
+pub(crate) const ATTR_RDONLY: u64 = 0x1;
+pub(crate) const ATTR_NOSUID: u64 = 0x2;
+pub(crate) const ATTR_NODEV: u64 = 0x4;
+pub(crate) const ATTR_NOEXEC: u64 = 0x8;
 const ATTR_RELATIME: u64 = 0x0;
 const ATTR_NOATIME: u64 = 0x10;
 const ATTR_STRICTATIME: u64 = 0x20;
