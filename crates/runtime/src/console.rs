@@ -125,3 +125,14 @@ pub fn connect(path: &Path) -> std::io::Result<OwnedFd> {
     rustix::net::connect(&sock, &addr)?;
     Ok(sock)
 }
+
+/// A connected pair standing in for a console socket when the runtime
+/// proxies the terminal itself: (our end, the end the container gets).
+pub fn socket_pair() -> std::io::Result<(OwnedFd, OwnedFd)> {
+    Ok(rustix::net::socketpair(
+        rustix::net::AddressFamily::UNIX,
+        rustix::net::SocketType::STREAM,
+        rustix::net::SocketFlags::CLOEXEC,
+        None,
+    )?)
+}

@@ -52,13 +52,8 @@ impl Container {
         let own_console = terminal && !opts.detach && opts.create.console_socket.is_none();
         let pair = if own_console {
             Some(
-                rustix::net::socketpair(
-                    rustix::net::AddressFamily::UNIX,
-                    rustix::net::SocketType::STREAM,
-                    rustix::net::SocketFlags::CLOEXEC,
-                    None,
-                )
-                .step(|| "create the console socket pair".to_string())?,
+                crate::console::socket_pair()
+                    .step(|| "create the console socket pair".to_string())?,
             )
         } else {
             None
