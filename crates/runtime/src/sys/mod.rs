@@ -17,6 +17,5 @@ pub use misc::{
 };
 pub use mount_attr::{MountAttr, mount_setattr};
 pub use signal::{
-    SignalSet, block_signals, reset_signal_dispositions, set_signal_mask, signal_by_name,
-    signal_name, signalfd,
+    SignalSet, reset_signal_dispositions, set_signal_mask, signal_by_name, signal_name, signalfd,
 };

@@ -125,11 +125,6 @@ pub fn set_signal_mask(set: &SignalSet) -> io::Result<SignalSet> {
     Ok(old)
 }
 
-/// Block every signal; returns the previous mask.
-pub fn block_signals() -> io::Result<SignalSet> {
-    set_signal_mask(&SignalSet::full())
-}
-
 /// Give every signal its default disposition. `execve` resets handlers but
 /// keeps "ignored" (the Rust runtime ignores SIGPIPE, for one), and a
 /// container process must not start with signals ignored behind its back.
