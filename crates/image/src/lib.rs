@@ -1,0 +1,22 @@
+//! Berth's image layer foundation: everything about images that is not a registry, a snapshot
+//! or a running container.
+//!
+//! This crate owns
+//! - [`digest`]: content digests (`sha256:…`, `sha512:…`) and streaming hashing;
+//! - [`reference`]: Docker's image reference grammar and normalisation (`busybox` →
+//!   `docker.io/library/busybox:latest`) and the familiar short form.
+//!
+//! It is synchronous: the registry client and the daemon call it from blocking threads. It does
+//! not talk to registries (the registry crate), unpack layers or manage snapshots (the snapshot
+//! crate), or keep image records and tags (the engine's database).
+//!
+//! Errors: every module has its own `thiserror` enum with a `category()` ([`Category`]) that an
+//! API layer maps to a status code.
+
+pub mod digest;
+mod error;
+pub mod reference;
+
+pub use digest::{Algorithm, Digest, DigestError, Digester};
+pub use error::Category;
+pub use reference::{Reference, ReferenceError};
