@@ -1,0 +1,173 @@
+//! Building responses: JSON values, empty answers, Docker's error body, and
+//! bodies streamed from a channel (progress streams, events, exports).
+
+use std::convert::Infallible;
+use std::io;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::task::{Context, Poll};
+
+use berth_engine::progress::{Cancelled, Progress};
+use berth_models::error::ErrorResponse;
+use berth_models::progress::JsonMessage;
+use bytes::Bytes;
+use http::{HeaderValue, StatusCode, header};
+use http_body_util::combinators::BoxBody;
+use http_body_util::{BodyExt, Empty, Full};
+use hyper::body::Frame;
+use serde::Serialize;
+use tokio::sync::mpsc;
+
+use crate::error::ApiError;
+
+/// Every response body: a whole buffer or a stream.
+pub type Body = BoxBody<Bytes, io::Error>;
+pub type Response = http::Response<Body>;
+
+fn full(bytes: impl Into<Bytes>) -> Body {
+    Full::new(bytes.into())
+        .map_err(|never: Infallible| match never {})
+        .boxed()
+}
+
+/// An empty body with `status`.
+pub fn empty(status: StatusCode) -> Response {
+    let mut r = http::Response::new(
+        Empty::new()
+            .map_err(|never: Infallible| match never {})
+            .boxed(),
+    );
+    *r.status_mut() = status;
+    r
+}
+
+/// `value` as JSON with `status`.
+pub fn json<T: Serialize>(status: StatusCode, value: &T) -> Response {
+    match serde_json::to_vec(value) {
+        Ok(mut bytes) => {
+            bytes.push(b'\n');
+            with_type(status, "application/json", full(bytes))
+        }
+        Err(e) => error(&ApiError::internal(format!("encoding the response: {e}"))),
+    }
+}
+
+/// Plain text (the `/_ping` "OK").
+pub fn text(status: StatusCode, body: &'static str) -> Response {
+    with_type(status, "text/plain; charset=utf-8", full(body))
+}
+
+/// Docker's error body.
+pub fn error(e: &ApiError) -> Response {
+    let body = ErrorResponse {
+        message: e.message.clone(),
+    };
+    let bytes = serde_json::to_vec(&body).unwrap_or_else(|_| b"{\"message\":\"error\"}".to_vec());
+    with_type(e.status, "application/json", full(bytes))
+}
+
+/// A streamed body of `content_type`, fed by a channel.
+pub fn stream(
+    status: StatusCode,
+    content_type: &'static str,
+    rx: mpsc::Receiver<Bytes>,
+) -> Response {
+    with_type(
+        status,
+        content_type,
+        ChannelBody { first: None, rx }.boxed(),
+    )
+}
+
+fn with_type(status: StatusCode, content_type: &'static str, body: Body) -> Response {
+    let mut r = http::Response::new(body);
+    *r.status_mut() = status;
+    r.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    r
+}
+
+/// A body whose chunks arrive on a channel; it ends when the sender drops.
+struct ChannelBody {
+    /// A chunk already taken off the channel, sent before the rest.
+    first: Option<Bytes>,
+    rx: mpsc::Receiver<Bytes>,
+}
+
+impl hyper::body::Body for ChannelBody {
+    type Data = Bytes;
+    type Error = io::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, io::Error>>> {
+        if let Some(first) = self.first.take() {
+            return Poll::Ready(Some(Ok(Frame::data(first))));
+        }
+        self.rx
+            .poll_recv(cx)
+            .map(|chunk| chunk.map(|bytes| Ok(Frame::data(bytes))))
+    }
+}
+
+/// [`Progress`] over a response stream: one JSON message per line, as
+/// dockerd writes them. Remembers whether anything was sent, because an
+/// error before the first message is answered with a status code instead.
+pub struct ProgressStream {
+    tx: mpsc::Sender<Bytes>,
+    sent: AtomicBool,
+}
+
+impl Progress for ProgressStream {
+    fn send(&self, message: JsonMessage) -> Result<(), Cancelled> {
+        let mut line = serde_json::to_vec(&message).map_err(|_| Cancelled)?;
+        line.push(b'\n');
+        self.sent.store(true, Ordering::Relaxed);
+        self.tx
+            .blocking_send(Bytes::from(line))
+            .map_err(|_| Cancelled)
+    }
+}
+
+/// Runs `op` on a blocking thread with a [`ProgressStream`] and answers with
+/// its messages as a JSON stream. If `op` fails before sending anything,
+/// the answer is its error with a status code, as dockerd does; a later
+/// failure ends the stream with an error message.
+pub async fn progress<F>(op: F) -> Response
+where
+    F: FnOnce(&ProgressStream) -> Result<(), ApiError> + Send + 'static,
+{
+    let (tx, mut rx) = mpsc::channel::<Bytes>(64);
+    let task = tokio::task::spawn_blocking(move || {
+        let sink = ProgressStream {
+            tx,
+            sent: AtomicBool::new(false),
+        };
+        match op(&sink) {
+            Ok(()) => Ok(()),
+            Err(e) if sink.sent.load(Ordering::Relaxed) => {
+                // The client may be gone already; nothing more to do then.
+                let _ = sink.send(JsonMessage::error(e.message));
+                Ok(())
+            }
+            Err(e) => Err(e),
+        }
+    });
+    match rx.recv().await {
+        Some(first) => with_type(
+            StatusCode::OK,
+            "application/json",
+            ChannelBody {
+                first: Some(first),
+                rx,
+            }
+            .boxed(),
+        ),
+        None => match task.await {
+            Ok(Ok(())) => with_type(StatusCode::OK, "application/json", full(Bytes::new())),
+            Ok(Err(e)) => error(&e),
+            Err(join) => error(&ApiError::internal(format!("the operation failed: {join}"))),
+        },
+    }
+}

@@ -1,0 +1,210 @@
+//! berthd's domain: everything the Docker Engine API acts on — images now;
+//! containers, volumes and networks as they land — with its state in SQLite
+//! ([`db`]), the content store and the snapshotter, and the event bus
+//! ([`events`]).
+//!
+//! The engine is synchronous: the API layer calls it from blocking threads
+//! and streams what it reports (progress, events) to clients. It knows
+//! nothing of HTTP; its errors carry a [`error::Kind`] that the API maps to
+//! a status code.
+#![forbid(unsafe_code)]
+
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod events;
+pub mod progress;
+mod system;
+pub mod time;
+
+use std::io;
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+pub use config::{Config, StorageDriver};
+pub use error::{ErrorKind, Kind};
+pub use system::{BERTH_VERSION, host_arch};
+
+use db::{Db, DbError};
+use events::Events;
+
+/// A failure to bring the engine up.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    #[error("creating {path}")]
+    CreateDir {
+        path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+    #[error("reading or writing the engine id at {path}")]
+    EngineId {
+        path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+    #[error("another berthd is using the data root {0} (it holds {0}/berthd.lock)")]
+    DataRootInUse(PathBuf),
+    #[error("locking {path}")]
+    Lock {
+        path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+/// The engine: one per berthd, shared by every request.
+#[derive(Debug)]
+pub struct Engine {
+    config: Config,
+    id: String,
+    db: Db,
+    events: Events,
+    started: SystemTime,
+    /// Held for the engine's life: one engine per data root.
+    _lock: std::fs::File,
+}
+
+impl Engine {
+    /// Opens the state under `config.data_root` (creating it on first use).
+    pub fn open(config: Config) -> Result<Engine, OpenError> {
+        for dir in [&config.data_root, &config.exec_root] {
+            create_private_dir(dir)?;
+        }
+        let lock = lock_data_root(&config.data_root)?;
+        let id = engine_id(&config.data_root)?;
+        let db = Db::open(&config.data_root.join("berth.db"))?;
+        Ok(Engine {
+            config,
+            id,
+            db,
+            events: Events::default(),
+            started: SystemTime::now(),
+            _lock: lock,
+        })
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    pub fn events(&self) -> &Events {
+        &self.events
+    }
+
+    /// When this engine was opened.
+    pub fn started(&self) -> SystemTime {
+        self.started
+    }
+
+    fn image_count(&self) -> usize {
+        self.db
+            .conn()
+            .query_row("SELECT count(*) FROM images", [], |r| r.get::<_, i64>(0))
+            .map_or(0, |n| n as usize)
+    }
+
+    fn storage_driver_name(&self) -> &'static str {
+        match self.config.storage_driver {
+            StorageDriver::Native => "native",
+            StorageDriver::Auto | StorageDriver::Overlay => "overlayfs",
+        }
+    }
+}
+
+/// Creates `dir` (and parents) readable by root only, like dockerd's roots.
+fn create_private_dir(dir: &Path) -> Result<(), OpenError> {
+    use std::os::unix::fs::DirBuilderExt;
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o711)
+        .create(dir)
+        .map_err(|source| OpenError::CreateDir {
+            path: dir.to_path_buf(),
+            source,
+        })
+}
+
+/// Takes the data root's lock, or says who holds it.
+fn lock_data_root(data_root: &Path) -> Result<std::fs::File, OpenError> {
+    let path = data_root.join("berthd.lock");
+    let err = |source| OpenError::Lock {
+        path: path.clone(),
+        source,
+    };
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(err)?;
+    match rustix::fs::flock(&file, rustix::fs::FlockOperation::NonBlockingLockExclusive) {
+        Ok(()) => Ok(file),
+        Err(rustix::io::Errno::WOULDBLOCK) => {
+            Err(OpenError::DataRootInUse(data_root.to_path_buf()))
+        }
+        Err(e) => Err(err(e.into())),
+    }
+}
+
+/// The engine's stable identity (`/info` ID): made once, kept in the data
+/// root.
+fn engine_id(data_root: &Path) -> Result<String, OpenError> {
+    let path = data_root.join("engine-id");
+    let err = |source| OpenError::EngineId {
+        path: path.clone(),
+        source,
+    };
+    match std::fs::read_to_string(&path) {
+        Ok(id) if !id.trim().is_empty() => return Ok(id.trim().to_string()),
+        Ok(_) => {}
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+        Err(e) => return Err(err(e)),
+    }
+    let mut bytes = [0u8; 16];
+    let n = rustix::rand::getrandom(&mut bytes, rustix::rand::GetRandomFlags::empty())
+        .map_err(|e| err(e.into()))?;
+    if n != bytes.len() {
+        return Err(err(io::Error::other("short read from getrandom")));
+    }
+    bytes[6] = (bytes[6] & 0x0f) | 0x40;
+    bytes[8] = (bytes[8] & 0x3f) | 0x80;
+    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    let id = format!(
+        "{}-{}-{}-{}-{}",
+        &hex[0..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..32]
+    );
+    let tmp = data_root.join(".engine-id.tmp");
+    std::fs::write(&tmp, &id).map_err(err)?;
+    std::fs::rename(&tmp, &path).map_err(err)?;
+    Ok(id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn opens_twice_with_the_same_id() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = || Config::new(dir.path().join("data"), dir.path().join("exec"));
+        let first = Engine::open(config()).unwrap();
+        let id = first.info().id;
+        assert_eq!(id.len(), 36);
+        assert!(matches!(
+            Engine::open(config()),
+            Err(OpenError::DataRootInUse(_))
+        ));
+        drop(first);
+        assert_eq!(Engine::open(config()).unwrap().info().id, id);
+        let v = Engine::open(config()).unwrap().version();
+        assert_eq!(v.api_version, berth_models::version::CURRENT.to_string());
+        assert_eq!(v.os, "linux");
+    }
+}
