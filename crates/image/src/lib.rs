@@ -10,7 +10,9 @@
 //! - [`manifest`]: typed descriptors, manifests, indexes and image configs that keep their raw
 //!   bytes and unknown fields;
 //! - [`platform`]: platforms, the host default, and picking a manifest from an index;
-//! - [`content`]: the content store (blobs by digest, verified on commit, atomic, crash-safe).
+//! - [`content`]: the content store (blobs by digest, verified on commit, atomic, crash-safe);
+//! - [`archive`]: `docker save`/`docker load` tarballs and OCI layouts, both ways, streaming;
+//! - [`import`]: a root filesystem tarball → a one-layer image (`docker import`).
 //!
 //! It is synchronous: the registry client and the daemon call it from blocking threads. It does
 //! not talk to registries (the registry crate), unpack layers or manage snapshots (the snapshot
@@ -19,18 +21,23 @@
 //! Errors: every module has its own `thiserror` enum with a `category()` ([`Category`]) that an
 //! API layer maps to a status code.
 
+pub mod archive;
 pub mod compression;
 pub mod content;
 pub mod digest;
 mod error;
+pub mod import;
 pub mod manifest;
 pub mod media_type;
 pub mod platform;
 pub mod reference;
 
+pub use archive::{ArchiveError, LoadOptions, LoadedImage, SaveImage, load, save};
 pub use compression::Compression;
+pub use content::{ContentError, Ingester, LocalStore, Manager, Provider, Store};
 pub use digest::{Algorithm, Digest, DigestError, Digester};
 pub use error::Category;
+pub use import::{ConfigChanges, ImportError, ImportOptions, ImportedImage, import};
 pub use manifest::{Descriptor, Document, ImageConfig, Index, Manifest, ManifestError, Parsed};
 pub use platform::{Platform, PlatformError};
 pub use reference::{Reference, ReferenceError};

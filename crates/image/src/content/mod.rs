@@ -46,7 +46,7 @@
 
 mod local;
 
-use std::io::{Read, Seek};
+use std::io::{Read, Seek, Write};
 use std::ops::ControlFlow;
 use std::path::PathBuf;
 use std::time::SystemTime;
@@ -147,6 +147,23 @@ pub trait Manager: Send + Sync {
     /// Calls `f` with every committed blob, in no particular order, until it returns
     /// `ControlFlow::Break`.
     fn walk(&self, f: &mut dyn FnMut(Info) -> ControlFlow<()>) -> Result<(), ContentError>;
+}
+
+/// Writes a small blob held in memory (a manifest, a config) under its sha256 digest, unless
+/// the store has it already; returns the digest.
+pub fn write_blob<I: Ingester + ?Sized>(store: &I, data: &[u8]) -> Result<Digest, ContentError> {
+    let digest = Digest::sha256_of(data);
+    let mut w = match store.writer(WriterRequest::expecting(digest.clone(), data.len() as u64)) {
+        Ok(w) => w,
+        Err(ContentError::AlreadyExists { .. }) => return Ok(digest),
+        Err(e) => return Err(e),
+    };
+    w.write_all(data).map_err(|source| ContentError::Write {
+        path: w.ingest_path().to_path_buf(),
+        source,
+    })?;
+    w.commit(None, None)?;
+    Ok(digest)
 }
 
 /// A whole content store.
