@@ -334,6 +334,21 @@ impl ImageConfig {
     }
 }
 
+/// The chain IDs of a stack of layers (OCI image spec, "Layer ChainID"): the first is the first
+/// diff ID, each next one is `sha256(<previous chain ID> + " " + <diff ID>)`. A chain ID names
+/// a layer *with everything under it*, so it is the natural key of an unpacked snapshot.
+pub fn chain_ids(diff_ids: &[Digest]) -> Vec<Digest> {
+    let mut out: Vec<Digest> = Vec::with_capacity(diff_ids.len());
+    for diff_id in diff_ids {
+        let next = match out.last() {
+            None => diff_id.clone(),
+            Some(parent) => Digest::sha256_of(format!("{parent} {diff_id}").as_bytes()),
+        };
+        out.push(next);
+    }
+    out
+}
+
 /// `rootfs`: the layers of the image by their uncompressed digests.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RootFs {
@@ -948,6 +963,22 @@ mod tests {
                 .to_string()
                 .contains("config.mediaType")
         );
+    }
+
+    #[test]
+    fn chain_ids_follow_the_spec() {
+        let a: Digest = "sha256:a3ed95caeb02ffe68cdd9fd84406680ae93d633cb16422d00e8a7c22955b46d4"
+            .parse()
+            .unwrap();
+        let b = Digest::sha256_of(b"b");
+        let ids = chain_ids(&[a.clone(), b.clone(), a.clone()]);
+        assert_eq!(ids[0], a);
+        assert_eq!(ids[1], Digest::sha256_of(format!("{a} {b}").as_bytes()));
+        assert_eq!(
+            ids[2],
+            Digest::sha256_of(format!("{} {a}", ids[1]).as_bytes())
+        );
+        assert!(chain_ids(&[]).is_empty());
     }
 
     #[test]
