@@ -19,6 +19,7 @@ use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use rustix::fs::{AtFlags, FileType, Gid, Mode, OFlags, Timespec, Timestamps, Uid};
 use rustix::io::Errno;
 
+use super::dir_stack::DirId;
 use super::error::ApplyError;
 use super::layer_path::{join, show};
 use super::{ApplyMode, ApplyOptions, ApplyStats};
@@ -29,8 +30,8 @@ use crate::xattr;
 /// What creating a member did that the directory cache must know.
 #[derive(Default)]
 pub struct Outcome {
-    /// The member is a directory: its open fd and whether it is setgid.
-    pub new_dir: Option<(OwnedFd, bool)>,
+    /// The member is a directory: its open fd, whether it is setgid, its identity.
+    pub new_dir: Option<(OwnedFd, bool, DirId)>,
     /// A directory or symbolic link was removed or replaced: cached fds may be stale.
     pub removed_dir_or_link: bool,
 }
@@ -42,8 +43,10 @@ pub struct Ctx<'o> {
     pub egid: u32,
     pub umask: u32,
     pub stats: ApplyStats,
-    /// Paths created by this layer (rootfs mode: an opaque whiteout keeps them).
-    pub created: Option<HashSet<Vec<u8>>>,
+    /// Entries created by this layer, as (parent directory, name) (rootfs mode: an opaque
+    /// whiteout keeps them). Physical identities, not paths: a parent reached through a
+    /// symbolic link is still recognised.
+    pub created: Option<HashSet<(DirId, Vec<u8>)>>,
     /// Directory times, set at the end (creating children changes a directory's mtime).
     pub dir_times: BTreeMap<Vec<u8>, (Timestamp, Timestamp)>,
 }
@@ -153,9 +156,10 @@ impl Ctx<'_> {
             .retain(|k, _| k.as_slice() != path && !k.starts_with(&prefix));
     }
 
-    fn record_created(&mut self, path: &[u8]) {
+    /// Remember that this layer created `name` in the directory `parent`.
+    pub fn record_created(&mut self, parent: DirId, name: &[u8]) {
         if let Some(set) = &mut self.created {
-            set.insert(path.to_vec());
+            set.insert((parent, name.to_vec()));
         }
     }
 
@@ -172,7 +176,7 @@ impl Ctx<'_> {
         root: &super::dir_stack::DirStack,
     ) -> Result<Outcome, ApplyError> {
         let mut out = Outcome::default();
-        self.record_created(path);
+        self.record_created(root.top_id(), name);
         match e.kind {
             EntryKind::File => self.file(parent, parent_setgid, name, path, e, reader, &mut out)?,
             EntryKind::Directory => self.dir(parent, parent_setgid, name, path, e, &mut out)?,
@@ -276,10 +280,11 @@ impl Ctx<'_> {
         )
         .map_err(mkdir_err)?;
         self.meta_fd(fd.as_fd(), parent_setgid, path, e, true)?;
+        let st = rustix::fs::fstat(&fd).map_err(mkdir_err)?;
         self.dir_times
             .insert(path.to_vec(), (e.atime.unwrap_or(e.mtime), e.mtime));
         self.stats.dirs += 1;
-        out.new_dir = Some((fd, e.mode & 0o2000 != 0));
+        out.new_dir = Some((fd, e.mode & 0o2000 != 0, (st.st_dev, st.st_ino)));
         Ok(())
     }
 

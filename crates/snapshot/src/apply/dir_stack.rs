@@ -25,16 +25,25 @@ use rustix::io::Errno;
 use super::error::ApplyError;
 use super::layer_path::{join, show};
 
+/// A directory's identity: `(st_dev, st_ino)`.
+pub type DirId = (u64, u64);
+
 struct Frame {
     name: Vec<u8>,
     fd: OwnedFd,
     setgid: bool,
+    id: DirId,
+}
+
+fn id_of(st: &rustix::fs::Stat) -> DirId {
+    (st.st_dev, st.st_ino)
 }
 
 /// The open root and the cached chain of directories below it.
 pub struct DirStack {
     root: OwnedFd,
     root_setgid: bool,
+    root_id: DirId,
     frames: Vec<Frame>,
 }
 
@@ -58,6 +67,7 @@ impl DirStack {
         Ok(DirStack {
             root,
             root_setgid: st.st_mode & 0o2000 != 0,
+            root_id: id_of(&st),
             frames: Vec::new(),
         })
     }
@@ -75,24 +85,30 @@ impl DirStack {
         }
     }
 
+    /// The identity of the top of the stack.
+    pub fn top_id(&self) -> DirId {
+        self.frames.last().map_or(self.root_id, |f| f.id)
+    }
+
     /// Forget every cached directory.
     pub fn clear(&mut self) {
         self.frames.clear();
     }
 
     /// Push a directory just created under the top of the stack (its fd is already open).
-    pub fn push(&mut self, name: &[u8], fd: OwnedFd, setgid: bool) {
+    pub fn push(&mut self, name: &[u8], fd: OwnedFd, setgid: bool, id: DirId) {
         self.frames.push(Frame {
             name: name.to_vec(),
             fd,
             setgid,
+            id,
         });
     }
 
     /// Make the directory `comps` (components below the root) the top of the stack.
     ///
     /// With `create`, missing components are created as `0755` directories owned by the
-    /// caller and reported through `on_create` (an error stops nothing: the directory exists);
+    /// caller and reported through `on_create` (with the parent's identity and the name);
     /// without it, a missing component gives [`Resolved::Missing`].
     /// `member` is the archive member being applied, for error messages.
     pub fn resolve(
@@ -100,7 +116,7 @@ impl DirStack {
         comps: &[&[u8]],
         create: bool,
         member: &[u8],
-        on_create: &mut dyn FnMut(&[&[u8]]),
+        on_create: &mut dyn FnMut(DirId, &[u8]),
     ) -> Result<Resolved, ApplyError> {
         let common = self
             .frames
@@ -111,7 +127,8 @@ impl DirStack {
         self.frames.truncate(common);
         for i in common..comps.len() {
             let name = comps[i];
-            let (cur, cur_setgid) = self.top();
+            let (cur, _) = self.top();
+            let cur_id = self.top_id();
             let resolve_err = |source: std::io::Error| ApplyError::ResolveParent {
                 path: show(member),
                 parent: show(&join(&comps[..=i])),
@@ -120,7 +137,7 @@ impl DirStack {
             match rustix::fs::openat(cur, name, DIR_FLAGS, Mode::empty()) {
                 Ok(fd) => {
                     let st = rustix::fs::fstat(&fd).map_err(|e| resolve_err(e.into()))?;
-                    self.push(name, fd, st.st_mode & 0o2000 != 0);
+                    self.push(name, fd, st.st_mode & 0o2000 != 0, id_of(&st));
                 }
                 Err(Errno::NOENT) if create => {
                     match rustix::fs::mkdirat(cur, name, Mode::from_raw_mode(0o755)) {
@@ -132,11 +149,11 @@ impl DirStack {
                             });
                         }
                     }
-                    on_create(&comps[..=i]);
+                    on_create(cur_id, name);
                     let fd = rustix::fs::openat(cur, name, DIR_FLAGS, Mode::empty())
                         .map_err(|e| resolve_err(e.into()))?;
-                    // A new directory inherits the setgid bit of a setgid parent.
-                    self.push(name, fd, cur_setgid);
+                    let st = rustix::fs::fstat(&fd).map_err(|e| resolve_err(e.into()))?;
+                    self.push(name, fd, st.st_mode & 0o2000 != 0, id_of(&st));
                 }
                 Err(Errno::NOENT) => return Ok(Resolved::Missing),
                 Err(Errno::LOOP) | Err(Errno::NOTDIR) => {
@@ -170,7 +187,7 @@ impl DirStack {
                         Err(e) => return Err(resolve_err(e.into())),
                     };
                     let st = rustix::fs::fstat(&fd).map_err(|e| resolve_err(e.into()))?;
-                    self.push(name, fd, st.st_mode & 0o2000 != 0);
+                    self.push(name, fd, st.st_mode & 0o2000 != 0, id_of(&st));
                 }
                 Err(e) => return Err(resolve_err(e.into())),
             }

@@ -156,23 +156,21 @@ pub fn apply_layer(
         let outcome = match kind {
             Whiteout::Skip => continue,
             Whiteout::No => {
-                let mut on_create = |c: &[&[u8]]| {
-                    if let Some(set) = &mut ctx.created {
-                        set.insert(join(c));
-                    }
-                };
+                let mut on_create = |parent, name: &[u8]| ctx.record_created(parent, name);
                 dirs.resolve(parent_comps, true, &path, &mut on_create)?;
                 let (parent, setgid) = dirs.top();
                 ctx.create(parent, setgid, name, &path, &entry, &mut reader, &dirs)?
             }
             Whiteout::Opaque if rootfs => {
-                match dirs.resolve(parent_comps, false, &path, &mut |_| {})? {
-                    Resolved::Found => ctx.delete_opaque(dirs.top().0, &parent_path)?,
+                match dirs.resolve(parent_comps, false, &path, &mut |_, _| {})? {
+                    Resolved::Found => {
+                        ctx.delete_opaque(dirs.top().0, dirs.top_id(), &parent_path)?
+                    }
                     Resolved::Missing => continue,
                 }
             }
             Whiteout::Opaque => {
-                dirs.resolve(parent_comps, true, &path, &mut |_| {})?;
+                dirs.resolve(parent_comps, true, &path, &mut |_, _| {})?;
                 ctx.overlay_opaque(dirs.top().0, &parent_path)?;
                 continue;
             }
@@ -183,20 +181,20 @@ pub fn apply_layer(
                 }
                 tpath.extend_from_slice(target);
                 if rootfs {
-                    match dirs.resolve(parent_comps, false, &path, &mut |_| {})? {
+                    match dirs.resolve(parent_comps, false, &path, &mut |_, _| {})? {
                         Resolved::Found => ctx.delete_whiteout(dirs.top().0, target, &tpath)?,
                         Resolved::Missing => continue,
                     }
                 } else {
-                    dirs.resolve(parent_comps, true, &path, &mut |_| {})?;
+                    dirs.resolve(parent_comps, true, &path, &mut |_, _| {})?;
                     ctx.overlay_whiteout(dirs.top().0, target, &tpath, &entry)?
                 }
             }
         };
         if outcome.removed_dir_or_link {
             dirs.clear();
-        } else if let Some((fd, setgid)) = outcome.new_dir {
-            dirs.push(name, fd, setgid);
+        } else if let Some((fd, setgid, id)) = outcome.new_dir {
+            dirs.push(name, fd, setgid, id);
         }
     }
     ctx.stats.archive_bytes = reader.offset();
@@ -213,7 +211,7 @@ pub fn apply_layer(
         let Some((name, parent)) = comps.split_last() else {
             continue;
         };
-        if let Resolved::Found = dirs.resolve(parent, false, &path, &mut |_| {})? {
+        if let Resolved::Found = dirs.resolve(parent, false, &path, &mut |_, _| {})? {
             ctx.dir_times_in(dirs.top().0, name, &path, t)?;
         }
     }

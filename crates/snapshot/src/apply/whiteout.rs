@@ -150,6 +150,7 @@ impl Ctx<'_> {
     pub fn delete_opaque(
         &mut self,
         parent: BorrowedFd<'_>,
+        parent_id: super::dir_stack::DirId,
         dir_path: &[u8],
     ) -> Result<Outcome, ApplyError> {
         let mut out = Outcome::default();
@@ -165,7 +166,11 @@ impl Ctx<'_> {
                 child.push(b'/');
             }
             child.extend_from_slice(&name);
-            if self.created.as_ref().is_some_and(|c| c.contains(&child)) {
+            if self
+                .created
+                .as_ref()
+                .is_some_and(|c| c.contains(&(parent_id, name.clone())))
+            {
                 continue;
             }
             remove_all_at(parent, &name).map_err(|e| err(&child, e))?;
