@@ -13,7 +13,7 @@ use hyper::body::Incoming;
 use crate::error::ApiError;
 use crate::request::Query;
 use crate::response::{self, Response};
-use crate::routes::{containers, events, system};
+use crate::routes::{auth, containers, events, images, system};
 
 /// What every handler gets besides the request itself.
 #[derive(Debug)]
@@ -66,7 +66,7 @@ async fn route(
     ctx: &Ctx,
     method: &Method,
     path: &[&str],
-    _req: Request<Incoming>,
+    req: Request<Incoming>,
 ) -> Result<Response, ApiError> {
     use Method as M;
     match (method, path) {
@@ -74,6 +74,19 @@ async fn route(
         (&M::GET, ["version"]) => Ok(system::version(ctx)),
         (&M::GET, ["info"]) => Ok(system::info(ctx).await),
         (&M::GET, ["events"]) => events::events(ctx).await,
+        (&M::POST, ["auth"]) => auth::login(ctx, req).await,
+
+        (&M::GET, ["images", "json"]) => images::list(ctx).await,
+        (&M::POST, ["images", "create"]) => images::create(ctx, req).await,
+        (&M::POST, ["images", "prune"]) => images::prune(ctx).await,
+        (&M::GET, ["images", "search"]) => Err(images::search_unavailable()),
+        (&M::GET, ["images", name @ .., "json"]) if !name.is_empty() => images::inspect(ctx, &name.join("/")).await,
+        (&M::GET, ["images", name @ .., "history"]) if !name.is_empty() => {
+            images::history(ctx, &name.join("/")).await
+        }
+        (&M::POST, ["images", name @ .., "tag"]) if !name.is_empty() => images::tag(ctx, &name.join("/")).await,
+        (&M::DELETE, ["images", name @ ..]) if !name.is_empty() => images::remove(ctx, &name.join("/")).await,
+
         (&M::GET, ["containers", "json"]) => Ok(containers::list(ctx)),
         (_, ["containers", id, ..]) => Err(containers::no_such_container(id)),
 

@@ -62,7 +62,13 @@ const MIGRATIONS: &[&str] = &[
         digest TEXT NOT NULL,
         PRIMARY KEY (image_id, digest)
     );
-    CREATE INDEX image_blobs_by_digest ON image_blobs(digest);",
+    CREATE INDEX image_blobs_by_digest ON image_blobs(digest);
+    CREATE TABLE layers (                   -- unpacked layers: committed snapshots
+        chain_id TEXT PRIMARY KEY,          -- the snapshot's name
+        diff_id TEXT NOT NULL,              -- sha256 of the uncompressed tar
+        parent TEXT,                        -- chain id of the layer below
+        size INTEGER NOT NULL               -- bytes unpacked
+    );",
 ];
 
 /// The open database. One connection behind a mutex: berthd's writes are

@@ -13,6 +13,8 @@ pub mod config;
 pub mod db;
 pub mod error;
 pub mod events;
+pub mod images;
+pub mod login;
 pub mod progress;
 mod system;
 pub mod time;
@@ -25,6 +27,8 @@ pub use config::{Config, StorageDriver};
 pub use error::{ErrorKind, Kind};
 pub use system::{BERTH_VERSION, host_arch};
 
+use berth_image::content::LocalStore;
+use berth_snapshot::{NativeSnapshotter, OverlaySnapshotter, Snapshotter};
 use db::{Db, DbError};
 use events::Events;
 
@@ -53,6 +57,12 @@ pub enum OpenError {
     },
     #[error(transparent)]
     Db(#[from] DbError),
+    #[error("opening the content store")]
+    Content(#[from] berth_image::content::ContentError),
+    #[error("opening the snapshotter")]
+    Snapshot(#[from] berth_snapshot::SnapshotError),
+    #[error("recovering the image store")]
+    Recover(#[from] images::ImageError),
 }
 
 /// The engine: one per berthd, shared by every request.
@@ -62,6 +72,13 @@ pub struct Engine {
     id: String,
     db: Db,
     events: Events,
+    content: LocalStore,
+    snapshotter: Box<dyn Snapshotter>,
+    /// The snapshotter's name as `/info` reports it: dockerd's driver names
+    /// (`overlay2`, `vfs`), which scripts and tools check.
+    driver: &'static str,
+    leases: images::gc::Leases,
+    registry: berth_registry::Client,
     started: SystemTime,
     /// Held for the engine's life: one engine per data root.
     _lock: std::fs::File,
@@ -76,14 +93,24 @@ impl Engine {
         let lock = lock_data_root(&config.data_root)?;
         let id = engine_id(&config.data_root)?;
         let db = Db::open(&config.data_root.join("berth.db"))?;
-        Ok(Engine {
+        let content = LocalStore::open(config.data_root.join("content"))?;
+        let (snapshotter, driver) = open_snapshotter(&config)?;
+        let registry = berth_registry::Client::new(registry_config(&config));
+        let engine = Engine {
             config,
             id,
             db,
             events: Events::default(),
+            content,
+            snapshotter,
+            driver,
+            leases: images::gc::Leases::default(),
+            registry,
             started: SystemTime::now(),
             _lock: lock,
-        })
+        };
+        engine.recover_images()?;
+        Ok(engine)
     }
 
     pub fn config(&self) -> &Config {
@@ -107,10 +134,35 @@ impl Engine {
     }
 
     fn storage_driver_name(&self) -> &'static str {
-        match self.config.storage_driver {
-            StorageDriver::Native => "native",
-            StorageDriver::Auto | StorageDriver::Overlay => "overlayfs",
+        self.driver
+    }
+}
+
+/// The snapshotter the configuration asks for: overlay where the data root
+/// supports it (or when asked), the copying one otherwise.
+fn open_snapshotter(config: &Config) -> Result<(Box<dyn Snapshotter>, &'static str), OpenError> {
+    let root = config.data_root.join("snapshots");
+    let overlay = match config.storage_driver {
+        StorageDriver::Overlay => true,
+        StorageDriver::Native => false,
+        StorageDriver::Auto => {
+            create_private_dir(&root)?;
+            berth_snapshot::overlay_supported(&root)
         }
+    };
+    Ok(if overlay {
+        (Box::new(OverlaySnapshotter::open(&root.join("overlay"))?), "overlay2")
+    } else {
+        (Box::new(NativeSnapshotter::open(&root.join("native"))?), "vfs")
+    })
+}
+
+/// How the registry client reaches registries, from the engine's settings.
+fn registry_config(config: &Config) -> berth_registry::RegistryConfig {
+    berth_registry::RegistryConfig {
+        insecure: config.insecure_registries.clone(),
+        certs_dirs: config.registry_certs_dirs.clone(),
+        ..Default::default()
     }
 }
 

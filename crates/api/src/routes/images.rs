@@ -1,0 +1,159 @@
+//! `/images/*` and `/distribution/*`: list, pull and import, inspect,
+//! history, tag, push, remove, prune, save and load. Each handler parses
+//! the query as dockerd does for the request's API version, runs the engine
+//! on a blocking thread, and shapes the answer for that version.
+
+use std::sync::Arc;
+
+use berth_engine::Engine;
+use berth_engine::images::{ListOptions, RemoveOptions};
+use berth_image::{Platform, Reference};
+use berth_models::version::ApiVersion;
+use berth_registry::Credentials;
+use http::{Request, StatusCode};
+use hyper::body::Incoming;
+
+use crate::error::ApiError;
+use crate::response::{self, Response};
+use crate::router::Ctx;
+
+/// Runs `f` with the engine on the blocking pool.
+async fn blocking<T, E, F>(engine: &Arc<Engine>, f: F) -> Result<T, ApiError>
+where
+    F: FnOnce(&Engine) -> Result<T, E> + Send + 'static,
+    T: Send + 'static,
+    E: berth_engine::ErrorKind + std::error::Error + Send + 'static,
+{
+    let engine = engine.clone();
+    tokio::task::spawn_blocking(move || f(&engine).map_err(|e| ApiError::from_engine(&e)))
+        .await
+        .map_err(|e| ApiError::internal(format!("the request's task failed: {e}")))?
+}
+
+/// `GET /images/json`.
+pub async fn list(ctx: &Ctx) -> Result<Response, ApiError> {
+    let mut filters = ctx.query.filters()?;
+    if ctx.version < ApiVersion::new(1, 25) && !filters.contains("reference") && !ctx.query.str("filter").is_empty() {
+        filters.add("reference", ctx.query.str("filter"));
+    }
+    let options = ListOptions {
+        all: ctx.query.bool("all"),
+        filters,
+    };
+    let mut images = blocking(&ctx.engine, move |e| e.list_images(&options)).await?;
+    for image in &mut images {
+        let tags = image.repo_tags.get_or_insert_with(Vec::new);
+        let digests = image.repo_digests.get_or_insert_with(Vec::new);
+        if ctx.version < ApiVersion::new(1, 43) && tags.is_empty() && digests.is_empty() {
+            tags.push("<none>:<none>".to_string());
+            digests.push("<none>@<none>".to_string());
+        }
+        if ctx.version < ApiVersion::new(1, 44) {
+            image.virtual_size = Some(image.size);
+        }
+    }
+    Ok(response::json(StatusCode::OK, &images))
+}
+
+/// `GET /images/{name}/json`.
+pub async fn inspect(ctx: &Ctx, name: &str) -> Result<Response, ApiError> {
+    let name = name.to_string();
+    let mut image = blocking(&ctx.engine, move |e| e.inspect_image(&name)).await?;
+    if ctx.version < ApiVersion::new(1, 44) {
+        image.virtual_size = Some(image.size);
+        if image.created.is_empty() {
+            image.created = "0001-01-01T00:00:00Z".to_string();
+        }
+    }
+    if ctx.version >= ApiVersion::new(1, 45) {
+        image.container = None;
+        image.container_config = None;
+    }
+    Ok(response::json(StatusCode::OK, &image))
+}
+
+/// `GET /images/{name}/history`.
+pub async fn history(ctx: &Ctx, name: &str) -> Result<Response, ApiError> {
+    let name = name.to_string();
+    let history = blocking(&ctx.engine, move |e| e.image_history(&name)).await?;
+    Ok(response::json(StatusCode::OK, &history))
+}
+
+/// `POST /images/{name}/tag?repo=&tag=`: 201 Created.
+pub async fn tag(ctx: &Ctx, name: &str) -> Result<Response, ApiError> {
+    let target = berth_engine::images::repo_tag_reference(ctx.query.str("repo"), ctx.query.str("tag"))
+        .map_err(|e| ApiError::bad_request(e.to_string()))?;
+    let name = name.to_string();
+    blocking(&ctx.engine, move |e| e.tag_image(&name, &target)).await?;
+    Ok(response::empty(StatusCode::CREATED))
+}
+
+/// `DELETE /images/{name}?force=&noprune=`.
+pub async fn remove(ctx: &Ctx, name: &str) -> Result<Response, ApiError> {
+    if name.trim().is_empty() {
+        return Err(ApiError::bad_request("image name cannot be blank"));
+    }
+    let options = RemoveOptions {
+        force: ctx.query.bool("force"),
+        prune_parents: !ctx.query.bool("noprune"),
+    };
+    let name = name.to_string();
+    let records = blocking(&ctx.engine, move |e| e.remove_image(&name, options)).await?;
+    Ok(response::json(StatusCode::OK, &records))
+}
+
+/// `POST /images/prune`.
+pub async fn prune(ctx: &Ctx) -> Result<Response, ApiError> {
+    let filters = ctx.query.filters()?;
+    let report = blocking(&ctx.engine, move |e| e.prune_images(&filters)).await?;
+    Ok(response::json(StatusCode::OK, &report))
+}
+
+/// `POST /images/create`: a pull (`fromImage`) or an import (`fromSrc`).
+pub async fn create(ctx: &Ctx, req: Request<Incoming>) -> Result<Response, ApiError> {
+    let platform = match ctx.query.get("platform").filter(|p| !p.is_empty()) {
+        Some(p) if ctx.version >= ApiVersion::new(1, 32) => {
+            Some(Platform::parse(p).map_err(|e| ApiError::bad_request(e.to_string()))?)
+        }
+        _ => None,
+    };
+    let from_image = ctx.query.str("fromImage");
+    if from_image.is_empty() {
+        return Err(ApiError::bad_request("importing images (fromSrc) is not supported yet"));
+    }
+    let mut reference =
+        Reference::parse(from_image.trim_end_matches(':')).map_err(|e| ApiError::bad_request(e.to_string()))?;
+    let tag = ctx.query.str("tag");
+    if !tag.is_empty() {
+        reference = match berth_image::Digest::parse(tag) {
+            Ok(digest) => reference.without_tag_or_digest().with_digest(digest),
+            Err(_) => reference.with_tag(tag).map_err(|e| ApiError::bad_request(e.to_string()))?,
+        };
+    }
+    let credentials = credentials(&req);
+    let engine = ctx.engine.clone();
+    Ok(response::progress(move |progress| {
+        engine
+            .pull(&reference, platform.as_ref(), &credentials, progress)
+            .map_err(|e| ApiError::from_engine(&e))
+    })
+    .await)
+}
+
+/// The credentials of `X-Registry-Auth`, anonymous when absent or invalid
+/// (as dockerd).
+fn credentials<B>(req: &Request<B>) -> Credentials {
+    req.headers()
+        .get("X-Registry-Auth")
+        .and_then(|v| v.to_str().ok())
+        .map_or_else(Credentials::anonymous, Credentials::from_x_registry_auth)
+}
+
+/// `GET /images/search`: searching needs Docker Hub's index, which Berth
+/// does not speak.
+pub fn search_unavailable() -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_IMPLEMENTED,
+        "image search is not supported by Berth: it needs Docker Hub's search index",
+    )
+}

@@ -1,0 +1,195 @@
+//! Images: the records in the database ([`store`]), finding an image by
+//! what a user typed ([`lookup`]), and one file per operation of the
+//! Docker API (list, inspect and history, tag, remove and prune).
+//!
+//! An image is its config blob (its id is that blob's digest), the platform
+//! manifest naming its layers, the layers' snapshots (keyed by chain id,
+//! shared between images), and the names pointing at it.
+
+mod config_view;
+pub mod gc;
+mod glob;
+mod inspect;
+mod list;
+mod pull;
+pub mod lookup;
+mod remove;
+pub mod store;
+mod tag;
+mod unpack;
+
+use berth_image::content::ContentError;
+use berth_image::{Category, ManifestError, ReferenceError};
+
+use crate::db::DbError;
+use crate::error::{ErrorKind, Kind};
+
+pub use list::ListOptions;
+pub use remove::RemoveOptions;
+pub use tag::repo_tag_reference;
+
+/// A failed image operation. Messages are dockerd's where it has one.
+#[derive(Debug, thiserror::Error)]
+pub enum ImageError {
+    #[error("No such image: {0}")]
+    NoSuchImage(String),
+    #[error("multiple IDs found with provided prefix: {0}")]
+    AmbiguousId(String),
+    #[error(transparent)]
+    InvalidReference(#[from] ReferenceError),
+    #[error("{0}")]
+    InvalidArgument(String),
+    #[error("'{0}' is a reserved name")]
+    ReservedName(String),
+    /// rmi of an image in use or referenced in several repositories.
+    #[error("{0}")]
+    Conflict(String),
+    #[error("reading the config of image {id}")]
+    Config {
+        id: String,
+        #[source]
+        source: ManifestError,
+    },
+    #[error(transparent)]
+    Content(#[from] ContentError),
+    #[error(transparent)]
+    Snapshot(berth_snapshot::SnapshotError),
+    #[error("the snapshot {0} has no directory to unpack into")]
+    UnpackTarget(String),
+    #[error("decompressing layer {layer}")]
+    Decompress {
+        layer: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("unpacking layer {layer}")]
+    Apply {
+        layer: String,
+        #[source]
+        source: berth_snapshot::ApplyError,
+    },
+    #[error("layer content does not match its diff id: expected {expected}, got {actual}")]
+    LayerMismatch { expected: String, actual: String },
+    #[error(transparent)]
+    Manifest(ManifestError),
+    #[error("invalid image: the manifest has {layers} layers but the config {diff_ids} diff ids")]
+    LayerCount { layers: usize, diff_ids: usize },
+    #[error("{0}")]
+    NoMatchingManifest(String),
+    #[error("downloading {digest}")]
+    Download {
+        digest: String,
+        #[source]
+        source: std::io::Error,
+    },
+    /// A registry failure, in dockerd's words.
+    #[error("{message}")]
+    Registry {
+        message: String,
+        kind: Kind,
+        #[source]
+        source: berth_registry::Error,
+    },
+    #[error("the client went away: operation cancelled")]
+    Cancelled,
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+impl ErrorKind for ImageError {
+    fn kind(&self) -> Kind {
+        match self {
+            ImageError::NoSuchImage(_) => Kind::NotFound,
+            ImageError::AmbiguousId(_) | ImageError::InvalidReference(_) | ImageError::InvalidArgument(_) => {
+                Kind::InvalidArgument
+            }
+            ImageError::ReservedName(_) => Kind::Forbidden,
+            ImageError::Conflict(_) => Kind::Conflict,
+            ImageError::Content(e) => kind_of(e.category()),
+            ImageError::Snapshot(e) => match e.category() {
+                berth_snapshot::Category::NotFound => Kind::NotFound,
+                berth_snapshot::Category::Invalid => Kind::InvalidArgument,
+                _ => Kind::Internal,
+            },
+            ImageError::LayerMismatch { .. } => Kind::InvalidArgument,
+            ImageError::Manifest(e) => kind_of(e.category()),
+            ImageError::NoMatchingManifest(_) => Kind::NotFound,
+            ImageError::LayerCount { .. } => Kind::InvalidArgument,
+            ImageError::Registry { kind, .. } => *kind,
+            ImageError::Download { source, .. } => match source.kind() {
+                std::io::ErrorKind::InvalidData | std::io::ErrorKind::UnexpectedEof => Kind::InvalidArgument,
+                _ => Kind::Unavailable,
+            },
+            ImageError::Cancelled => Kind::Internal,
+            ImageError::Apply { source, .. } => match source.category() {
+                berth_snapshot::Category::Invalid => Kind::InvalidArgument,
+                _ => Kind::Internal,
+            },
+            ImageError::Decompress { source, .. } => match source.kind() {
+                std::io::ErrorKind::InvalidData | std::io::ErrorKind::UnexpectedEof => Kind::InvalidArgument,
+                _ => Kind::Internal,
+            },
+            ImageError::Config { .. } | ImageError::Db(_) | ImageError::UnpackTarget(_) => Kind::Internal,
+        }
+    }
+}
+
+/// The engine kind of an image-crate category.
+pub(crate) fn kind_of(category: Category) -> Kind {
+    match category {
+        Category::NotFound => Kind::NotFound,
+        Category::AlreadyExists => Kind::Conflict,
+        Category::Invalid => Kind::InvalidArgument,
+        Category::Other => Kind::Internal,
+    }
+}
+
+impl From<rusqlite::Error> for ImageError {
+    fn from(e: rusqlite::Error) -> Self {
+        ImageError::Db(DbError::Query(e))
+    }
+}
+
+/// The first 12 hex digits of a digest: Docker's short id.
+pub fn short_id(digest: &berth_image::Digest) -> &str {
+    let hex = digest.hex();
+    &hex[..hex.len().min(12)]
+}
+
+/// The chain ids of a stack of layers (OCI image spec): the first layer's
+/// is its diff id, each next one `sha256(parent_chain + " " + diff_id)`.
+/// A chain id names the snapshot holding that layer on top of all below.
+pub fn chain_ids(diff_ids: &[berth_image::Digest]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::with_capacity(diff_ids.len());
+    for diff in diff_ids {
+        let next = match out.last() {
+            None => diff.to_string(),
+            Some(parent) => berth_image::Digest::sha256_of(format!("{parent} {diff}").as_bytes()).to_string(),
+        };
+        out.push(next);
+    }
+    out
+}
+
+impl crate::Engine {
+    /// The unpacked size of one layer, if it is here.
+    pub(crate) fn layer_size(&self, chain_id: &str) -> Option<u64> {
+        store::layer(&self.db.conn(), chain_id).ok().flatten().map(|l| l.size)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use berth_image::Digest;
+
+    #[test]
+    fn chain_ids_follow_the_image_spec() {
+        let a = Digest::sha256_of(b"a");
+        let b = Digest::sha256_of(b"b");
+        let chain = chain_ids(&[a.clone(), b.clone()]);
+        assert_eq!(chain[0], a.to_string());
+        assert_eq!(chain[1], Digest::sha256_of(format!("{a} {b}").as_bytes()).to_string());
+        assert!(chain_ids(&[]).is_empty());
+    }
+}
