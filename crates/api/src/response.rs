@@ -130,6 +130,46 @@ impl Progress for ProgressStream {
     }
 }
 
+/// [`std::io::Write`] into a streamed body, in chunks of up to 256 KiB.
+/// Must be used from a blocking thread; a write fails once the client has
+/// gone.
+pub struct ChannelWriter {
+    tx: mpsc::Sender<Bytes>,
+    buf: Vec<u8>,
+}
+
+const WRITE_CHUNK: usize = 256 << 10;
+
+impl ChannelWriter {
+    pub fn new(tx: mpsc::Sender<Bytes>) -> Self {
+        ChannelWriter {
+            tx,
+            buf: Vec::with_capacity(WRITE_CHUNK),
+        }
+    }
+}
+
+impl io::Write for ChannelWriter {
+    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        let n = data.len().min(WRITE_CHUNK - self.buf.len());
+        self.buf.extend_from_slice(&data[..n]);
+        if self.buf.len() == WRITE_CHUNK {
+            self.flush()?;
+        }
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        if self.buf.is_empty() {
+            return Ok(());
+        }
+        let chunk = Bytes::from(std::mem::replace(&mut self.buf, Vec::with_capacity(WRITE_CHUNK)));
+        self.tx
+            .blocking_send(chunk)
+            .map_err(|_| io::Error::new(io::ErrorKind::BrokenPipe, "the client closed the connection"))
+    }
+}
+
 /// Runs `op` on a blocking thread with a [`ProgressStream`] and answers with
 /// its messages as a JSON stream. If `op` fails before sending anything,
 /// the answer is its error with a status code, as dockerd does; a later

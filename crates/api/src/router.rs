@@ -79,12 +79,18 @@ async fn route(
         (&M::GET, ["images", "json"]) => images::list(ctx).await,
         (&M::POST, ["images", "create"]) => images::create(ctx, req).await,
         (&M::POST, ["images", "prune"]) => images::prune(ctx).await,
+        (&M::POST, ["images", "load"]) => images::load(ctx, req).await,
+        (&M::GET, ["images", "get"]) => images::save(ctx, ctx.query.all("names").to_vec()).await,
         (&M::GET, ["images", "search"]) => Err(images::search_unavailable()),
         (&M::GET, ["images", name @ .., "json"]) if !name.is_empty() => images::inspect(ctx, &name.join("/")).await,
         (&M::GET, ["images", name @ .., "history"]) if !name.is_empty() => {
             images::history(ctx, &name.join("/")).await
         }
         (&M::POST, ["images", name @ .., "tag"]) if !name.is_empty() => images::tag(ctx, &name.join("/")).await,
+        (&M::GET, ["images", name @ .., "get"]) if !name.is_empty() => images::save(ctx, vec![name.join("/")]).await,
+        (&M::POST, ["images", name @ .., "push"]) if !name.is_empty() => {
+            images::push(ctx, &name.join("/"), &req).await
+        }
         (&M::DELETE, ["images", name @ ..]) if !name.is_empty() => images::remove(ctx, &name.join("/")).await,
 
         (&M::GET, ["containers", "json"]) => Ok(containers::list(ctx)),

@@ -119,7 +119,7 @@ pub async fn create(ctx: &Ctx, req: Request<Incoming>) -> Result<Response, ApiEr
     };
     let from_image = ctx.query.str("fromImage");
     if from_image.is_empty() {
-        return Err(ApiError::bad_request("importing images (fromSrc) is not supported yet"));
+        return import(ctx, req, platform).await;
     }
     let mut reference =
         Reference::parse(from_image.trim_end_matches(':')).map_err(|e| ApiError::bad_request(e.to_string()))?;
@@ -135,6 +135,97 @@ pub async fn create(ctx: &Ctx, req: Request<Incoming>) -> Result<Response, ApiEr
     Ok(response::progress(move |progress| {
         engine
             .pull(&reference, platform.as_ref(), &credentials, progress)
+            .map_err(|e| ApiError::from_engine(&e))
+    })
+    .await)
+}
+
+/// `POST /images/create?fromSrc=-`: the body is a rootfs tarball.
+async fn import(ctx: &Ctx, req: Request<Incoming>, platform: Option<Platform>) -> Result<Response, ApiError> {
+    let source = ctx.query.str("fromSrc").to_string();
+    if source != "-" {
+        return Err(ApiError::bad_request(format!(
+            "importing from {source:?} is not supported: Berth imports only uploaded tarballs (fromSrc=-), it does not download"
+        )));
+    }
+    let repo = ctx.query.str("repo");
+    let tag = if repo.is_empty() {
+        None
+    } else {
+        Some(
+            berth_engine::images::repo_tag_reference(repo, ctx.query.str("tag"))
+                .map_err(|e| ApiError::bad_request(e.to_string()))?,
+        )
+    };
+    let changes = berth_engine::images::parse_changes(ctx.query.all("changes"))
+        .map_err(|e| ApiError::bad_request(e.to_string()))?;
+    let message = ctx.query.str("message");
+    let options = berth_image::import::ImportOptions {
+        changes,
+        message: if message.is_empty() { None } else { Some(message.to_string()) },
+        source,
+        platform,
+        created: None,
+    };
+    let body = crate::request::body_reader(req.into_body());
+    let engine = ctx.engine.clone();
+    Ok(response::progress(move |progress| {
+        let id = engine
+            .import_image(body, tag.as_ref(), &options, progress)
+            .map_err(|e| ApiError::from_engine(&e))?;
+        berth_engine::progress::Progress::status(progress, "", id.as_str()).map_err(|_| ApiError::internal("cancelled"))
+    })
+    .await)
+}
+
+/// `POST /images/load?quiet=`: the body is an image archive.
+pub async fn load(ctx: &Ctx, req: Request<Incoming>) -> Result<Response, ApiError> {
+    let quiet = ctx.query.bool_or("quiet", true);
+    let body = crate::request::body_reader(req.into_body());
+    let engine = ctx.engine.clone();
+    Ok(response::progress(move |progress| {
+        engine
+            .load_images(body, quiet, progress)
+            .map_err(|e| ApiError::from_engine(&e))
+    })
+    .await)
+}
+
+/// `GET /images/get?names=…` and `GET /images/{name}/get`: a tar stream.
+pub async fn save(ctx: &Ctx, names: Vec<String>) -> Result<Response, ApiError> {
+    let plan = blocking(&ctx.engine, move |e| e.plan_save(&names)).await?;
+    let (tx, rx) = tokio::sync::mpsc::channel(16);
+    let engine = ctx.engine.clone();
+    tokio::task::spawn_blocking(move || {
+        let mut out = response::ChannelWriter::new(tx);
+        let result = engine.save_images(&plan, &mut out).and_then(|()| {
+            std::io::Write::flush(&mut out).map_err(|source| berth_engine::images::ImageError::Download {
+                digest: String::new(),
+                source,
+            })
+        });
+        if let Err(e) = result {
+            // The status line is gone; an incomplete tar is how a failure
+            // shows (the client's tar reader fails), and the log says why.
+            tracing::warn!("saving images: {}", crate::error::chain(&e));
+        }
+    });
+    Ok(response::stream(StatusCode::OK, "application/x-tar", rx))
+}
+
+/// `POST /images/{name}/push?tag=`.
+pub async fn push(ctx: &Ctx, name: &str, req: &Request<Incoming>) -> Result<Response, ApiError> {
+    let tag = ctx.query.str("tag");
+    let reference = if tag.is_empty() {
+        Reference::parse(name).map_err(|e| ApiError::bad_request(e.to_string()))?
+    } else {
+        berth_engine::images::repo_tag_reference(name, tag).map_err(|e| ApiError::bad_request(e.to_string()))?
+    };
+    let credentials = credentials(req);
+    let engine = ctx.engine.clone();
+    Ok(response::progress(move |progress| {
+        engine
+            .push(&reference, &credentials, progress)
             .map_err(|e| ApiError::from_engine(&e))
     })
     .await)

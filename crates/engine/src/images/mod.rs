@@ -6,12 +6,15 @@
 //! manifest naming its layers, the layers' snapshots (keyed by chain id,
 //! shared between images), and the names pointing at it.
 
+mod archive;
+mod changes;
 mod config_view;
 pub mod gc;
 mod glob;
 mod inspect;
 mod list;
 mod pull;
+mod push;
 pub mod lookup;
 mod remove;
 pub mod store;
@@ -26,6 +29,7 @@ use crate::error::{ErrorKind, Kind};
 
 pub use list::ListOptions;
 pub use remove::RemoveOptions;
+pub use changes::parse_changes;
 pub use tag::repo_tag_reference;
 
 /// A failed image operation. Messages are dockerd's where it has one.
@@ -90,6 +94,16 @@ pub enum ImageError {
         #[source]
         source: berth_registry::Error,
     },
+    #[error("compressing layer {digest}")]
+    Compress {
+        digest: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Archive(berth_image::archive::ArchiveError),
+    #[error(transparent)]
+    Import(berth_image::import::ImportError),
     #[error("the client went away: operation cancelled")]
     Cancelled,
     #[error(transparent)]
@@ -120,7 +134,9 @@ impl ErrorKind for ImageError {
                 std::io::ErrorKind::InvalidData | std::io::ErrorKind::UnexpectedEof => Kind::InvalidArgument,
                 _ => Kind::Unavailable,
             },
-            ImageError::Cancelled => Kind::Internal,
+            ImageError::Cancelled | ImageError::Compress { .. } => Kind::Internal,
+            ImageError::Archive(e) => kind_of(e.category()),
+            ImageError::Import(e) => kind_of(e.category()),
             ImageError::Apply { source, .. } => match source.category() {
                 berth_snapshot::Category::Invalid => Kind::InvalidArgument,
                 _ => Kind::Internal,
@@ -156,40 +172,17 @@ pub fn short_id(digest: &berth_image::Digest) -> &str {
     &hex[..hex.len().min(12)]
 }
 
-/// The chain ids of a stack of layers (OCI image spec): the first layer's
-/// is its diff id, each next one `sha256(parent_chain + " " + diff_id)`.
-/// A chain id names the snapshot holding that layer on top of all below.
+/// The chain ids of a stack of layers, as the snapshot names they are.
 pub fn chain_ids(diff_ids: &[berth_image::Digest]) -> Vec<String> {
-    let mut out: Vec<String> = Vec::with_capacity(diff_ids.len());
-    for diff in diff_ids {
-        let next = match out.last() {
-            None => diff.to_string(),
-            Some(parent) => berth_image::Digest::sha256_of(format!("{parent} {diff}").as_bytes()).to_string(),
-        };
-        out.push(next);
-    }
-    out
+    berth_image::manifest::chain_ids(diff_ids)
+        .iter()
+        .map(ToString::to_string)
+        .collect()
 }
 
 impl crate::Engine {
     /// The unpacked size of one layer, if it is here.
     pub(crate) fn layer_size(&self, chain_id: &str) -> Option<u64> {
         store::layer(&self.db.conn(), chain_id).ok().flatten().map(|l| l.size)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use berth_image::Digest;
-
-    #[test]
-    fn chain_ids_follow_the_image_spec() {
-        let a = Digest::sha256_of(b"a");
-        let b = Digest::sha256_of(b"b");
-        let chain = chain_ids(&[a.clone(), b.clone()]);
-        assert_eq!(chain[0], a.to_string());
-        assert_eq!(chain[1], Digest::sha256_of(format!("{a} {b}").as_bytes()).to_string());
-        assert!(chain_ids(&[]).is_empty());
     }
 }
