@@ -472,3 +472,88 @@ fn overlay_private_xattrs_from_the_archive_are_dropped() {
     assert!(!x.contains_key("trusted.overlay.redirect"));
     assert!(x.contains_key("trusted.x"));
 }
+
+/// Overlay layer with lowers: a parent the layer lacks is created with the lower directory's
+/// attributes, and a path through a lower symbolic link is rewritten through it.
+#[test]
+fn overlay_layer_parents_come_from_the_lowers() {
+    let t = tempdir();
+    let (lower, top) = (t.path().join("lower"), t.path().join("top"));
+    fs::create_dir(&lower).unwrap();
+    fs::create_dir(&top).unwrap();
+    let mut base = Layer::new();
+    base.dir_full("tmp", 0o1777, 0, 0, &[("user.k", b"v")])
+        .dir("usr/lib", 0o755)
+        .symlink("lib", "usr/lib")
+        .dir("gone", 0o700)
+        .dir("hidden", 0o700);
+    let uid = u64::from(rustix::process::geteuid().as_raw());
+    let gid = u64::from(rustix::process::getegid().as_raw());
+    let mut l = Layer::new();
+    l.file_full("tmp/a", b"a", 0o644, uid, gid, &[]).file_full(
+        "lib/libz.so",
+        b"z",
+        0o755,
+        uid,
+        gid,
+        &[],
+    );
+    let base = {
+        // Owned by the caller so that the test also runs unprivileged.
+        let mut b = Layer::new();
+        b.dir_full("tmp", 0o1777, uid, gid, &[("user.k", b"v")])
+            .dir_full("usr", 0o755, uid, gid, &[])
+            .dir_full("usr/lib", 0o755, uid, gid, &[])
+            .symlink("lib", "usr/lib");
+        let _ = base;
+        b.finish()
+    };
+    apply_layer(&lower, &base[..], &overlay()).unwrap();
+    let opts = ApplyOptions {
+        lowers: vec![lower.clone()],
+        ..overlay()
+    };
+    apply_layer(&top, &l.finish()[..], &opts).unwrap();
+    let tmp = fs::metadata(top.join("tmp")).unwrap();
+    assert_eq!(
+        tmp.mode() & 0o7777,
+        0o1777,
+        "the lower /tmp's mode, not 0755"
+    );
+    assert_eq!(tmp.mtime(), MTIME as i64, "and its times");
+    assert_eq!(
+        berth_xattr(&top.join("tmp"), "user.k").as_deref(),
+        Some(&b"v"[..])
+    );
+    assert!(
+        !top.join("lib").exists(),
+        "the lower link is not shadowed by a directory"
+    );
+    assert_eq!(fs::read(top.join("usr/lib/libz.so")).unwrap(), b"z");
+    // Without lowers: Docker's behaviour, a plain directory.
+    let plain = t.path().join("plain");
+    fs::create_dir(&plain).unwrap();
+    let mut l = Layer::new();
+    l.file_full("tmp/a", b"a", 0o644, uid, gid, &[]);
+    apply_layer(&plain, &l.finish()[..], &overlay()).unwrap();
+    assert_eq!(
+        fs::metadata(plain.join("tmp")).unwrap().mode() & 0o7777,
+        0o755
+    );
+}
+
+/// Rootfs mode: adding entries to a directory of an earlier layer keeps its times.
+#[test]
+fn rootfs_mode_keeps_the_times_of_lower_directories() {
+    let t = tempdir();
+    let mut base = Layer::new();
+    base.dir("etc", 0o755).file("etc/a", b"a", 0o644);
+    apply_layer(t.path(), &base.finish()[..], &rootfs()).unwrap();
+    let mut top = Layer::new();
+    top.file("etc/b", b"b", 0o644).whiteout("etc/a");
+    apply_layer(t.path(), &top.finish()[..], &rootfs()).unwrap();
+    assert_eq!(
+        fs::metadata(t.path().join("etc")).unwrap().mtime(),
+        MTIME as i64
+    );
+}

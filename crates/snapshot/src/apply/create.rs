@@ -12,7 +12,7 @@
 //! not setgid; mode unchanged by the umask), so a plain root-owned 0644 file costs `openat`,
 //! `write`, `futimens` and `close`.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 
@@ -36,6 +36,15 @@ pub struct Outcome {
     pub removed_dir_or_link: bool,
 }
 
+/// The original times of an existing directory, and how to reach it again at the end.
+pub struct Kept {
+    pub times: (Timestamp, Timestamp),
+    /// Its path, when reached without a symbolic link; `None` for the root.
+    pub path: Option<Vec<u8>>,
+    /// Its fd, when reached through a symbolic link (the path names the link, not it).
+    pub fd: Option<OwnedFd>,
+}
+
 /// Everything about the extraction except the directory cache.
 pub struct Ctx<'o> {
     pub opts: &'o ApplyOptions,
@@ -49,6 +58,73 @@ pub struct Ctx<'o> {
     pub created: Option<HashSet<(DirId, Vec<u8>)>>,
     /// Directory times, set at the end (creating children changes a directory's mtime).
     pub dir_times: BTreeMap<Vec<u8>, (Timestamp, Timestamp)>,
+    /// Rootfs mode: directories of earlier layers this layer added entries to, with their
+    /// times before it did; restored at the end (before `dir_times`, which win).
+    pub kept_times: HashMap<DirId, Kept>,
+}
+
+/// `(atime, mtime)` of a stat.
+pub fn stat_times(st: &rustix::fs::Stat) -> (Timestamp, Timestamp) {
+    (
+        Timestamp {
+            secs: st.st_atime,
+            nanos: st.st_atime_nsec as u32,
+        },
+        Timestamp {
+            secs: st.st_mtime,
+            nanos: st.st_mtime_nsec as u32,
+        },
+    )
+}
+
+impl super::dir_stack::ResolveHooks for Ctx<'_> {
+    fn implicit_dir(
+        &mut self,
+        parent: DirId,
+        name: &[u8],
+        comps: &[&[u8]],
+        lower: Option<&rustix::fs::Stat>,
+    ) {
+        self.record_created(parent, name);
+        if let Some(st) = lower {
+            self.dir_times.insert(join(comps), stat_times(st));
+        }
+    }
+
+    /// Rootfs mode: a directory of an earlier layer gets its times back at the end, so that
+    /// adding entries to it does not change them (as umoci does); overlay layers start empty.
+    /// Keyed by identity and recorded on first sight, so the times are those from before this
+    /// layer however the directory is reached.
+    fn existing_dir(
+        &mut self,
+        comps: &[&[u8]],
+        st: &rustix::fs::Stat,
+        linked: Option<BorrowedFd<'_>>,
+    ) {
+        if self.created.is_none() {
+            return;
+        }
+        let id = (st.st_dev, st.st_ino);
+        if self.kept_times.contains_key(&id) {
+            return;
+        }
+        let (path, fd) = match linked {
+            // Without a duplicate there is no way back to it: leave its times alone.
+            Some(fd) => match rustix::io::fcntl_dupfd_cloexec(fd, 0) {
+                Ok(dup) => (None, Some(dup)),
+                Err(_) => return,
+            },
+            None => (Some(join(comps)), None),
+        };
+        self.kept_times.insert(
+            id,
+            Kept {
+                times: stat_times(st),
+                path,
+                fd,
+            },
+        );
+    }
 }
 
 fn ts(t: Timestamp) -> Timespec {
@@ -147,13 +223,15 @@ impl Ctx<'_> {
 
     /// Drop pending directory times at or below `path` (it was removed).
     pub fn forget_dir_times(&mut self, path: &[u8]) {
-        if self.dir_times.is_empty() {
-            return;
-        }
         let mut prefix = path.to_vec();
         prefix.push(b'/');
         self.dir_times
             .retain(|k, _| k.as_slice() != path && !k.starts_with(&prefix));
+        self.kept_times.retain(|_, k| {
+            k.path
+                .as_ref()
+                .is_none_or(|p| p.as_slice() != path && !p.starts_with(&prefix))
+        });
     }
 
     /// Remember that this layer created `name` in the directory `parent`.

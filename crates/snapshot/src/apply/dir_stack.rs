@@ -19,11 +19,12 @@
 
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 
-use rustix::fs::{AtFlags, FileType, Mode, OFlags, ResolveFlags};
+use rustix::fs::{AtFlags, FileType, Mode, OFlags, ResolveFlags, Stat};
 use rustix::io::Errno;
 
 use super::error::ApplyError;
 use super::layer_path::{join, show};
+use super::lowers::{Found, Lowers};
 
 /// A directory's identity: `(st_dev, st_ino)`.
 pub type DirId = (u64, u64);
@@ -45,7 +46,35 @@ pub struct DirStack {
     root_setgid: bool,
     root_id: DirId,
     frames: Vec<Frame>,
+    lowers: Lowers,
 }
+
+/// What resolution tells the rest of the extraction.
+pub trait ResolveHooks {
+    /// A missing parent `name` (path `comps`) was created in the directory `parent`, with the
+    /// times of the lower directory it stands for, if any.
+    fn implicit_dir(&mut self, parent: DirId, name: &[u8], comps: &[&[u8]], times: Option<&Stat>);
+    /// An existing directory `comps` was opened as a parent (`st`: its attributes before this
+    /// layer touched it); `linked` is its fd when the path went through a symbolic link.
+    fn existing_dir(&mut self, comps: &[&[u8]], st: &Stat, linked: Option<BorrowedFd<'_>>);
+}
+
+/// Hooks that do nothing.
+pub struct NoHooks;
+
+impl ResolveHooks for NoHooks {
+    fn implicit_dir(&mut self, _: DirId, _: &[u8], _: &[&[u8]], _: Option<&Stat>) {}
+    fn existing_dir(&mut self, _: &[&[u8]], _: &Stat, _: Option<BorrowedFd<'_>>) {}
+}
+
+/// One pass of resolution: done, or start again with a path rewritten through a lower link.
+enum Step {
+    Done(Resolved),
+    Redirect(Vec<Vec<u8>>),
+}
+
+/// How many lower symbolic links one resolution may go through.
+const MAX_REDIRECTS: usize = 40;
 
 /// The outcome of [`DirStack::resolve`] when missing directories are not created.
 pub enum Resolved {
@@ -62,13 +91,14 @@ const DIR_FLAGS: OFlags = OFlags::RDONLY
 
 impl DirStack {
     /// A stack over the open root directory.
-    pub fn new(root: OwnedFd) -> std::io::Result<DirStack> {
+    pub fn new(root: OwnedFd, lowers: Lowers) -> std::io::Result<DirStack> {
         let st = rustix::fs::fstat(&root)?;
         Ok(DirStack {
             root,
             root_setgid: st.st_mode & 0o2000 != 0,
             root_id: id_of(&st),
             frames: Vec::new(),
+            lowers,
         })
     }
 
@@ -107,17 +137,43 @@ impl DirStack {
 
     /// Make the directory `comps` (components below the root) the top of the stack.
     ///
-    /// With `create`, missing components are created as `0755` directories owned by the
-    /// caller and reported through `on_create` (with the parent's identity and the name);
-    /// without it, a missing component gives [`Resolved::Missing`].
-    /// `member` is the archive member being applied, for error messages.
+    /// With `create`, missing components are created — with the attributes of the lower
+    /// directory they stand for, if there are lowers (see [`super::lowers`]), else as `0755`
+    /// directories owned by the caller — and reported through `hooks`; without it, a missing
+    /// component gives [`Resolved::Missing`]. `member` is the archive member being applied,
+    /// for error messages.
     pub fn resolve(
         &mut self,
         comps: &[&[u8]],
         create: bool,
         member: &[u8],
-        on_create: &mut dyn FnMut(DirId, &[u8]),
+        hooks: &mut dyn ResolveHooks,
     ) -> Result<Resolved, ApplyError> {
+        let mut next = match self.resolve_once(comps, create, member, hooks)? {
+            Step::Done(r) => return Ok(r),
+            Step::Redirect(n) => n,
+        };
+        for _ in 0..MAX_REDIRECTS {
+            let refs: Vec<&[u8]> = next.iter().map(Vec::as_slice).collect();
+            match self.resolve_once(&refs, create, member, hooks)? {
+                Step::Done(r) => return Ok(r),
+                Step::Redirect(n) => next = n,
+            }
+        }
+        Err(ApplyError::ResolveParent {
+            path: show(member),
+            parent: show(&join(comps)),
+            source: Errno::LOOP.into(),
+        })
+    }
+
+    fn resolve_once(
+        &mut self,
+        comps: &[&[u8]],
+        create: bool,
+        member: &[u8],
+        hooks: &mut dyn ResolveHooks,
+    ) -> Result<Step, ApplyError> {
         let common = self
             .frames
             .iter()
@@ -137,31 +193,51 @@ impl DirStack {
             match rustix::fs::openat(cur, name, DIR_FLAGS, Mode::empty()) {
                 Ok(fd) => {
                     let st = rustix::fs::fstat(&fd).map_err(|e| resolve_err(e.into()))?;
+                    hooks.existing_dir(&comps[..=i], &st, None);
                     self.push(name, fd, st.st_mode & 0o2000 != 0, id_of(&st));
                 }
-                Err(Errno::NOENT) if create => {
-                    match rustix::fs::mkdirat(cur, name, Mode::from_raw_mode(0o755)) {
+                Err(Errno::NOENT) => {
+                    let found = if self.lowers.is_empty() {
+                        Found::Nothing
+                    } else {
+                        self.lowers.lookup(&comps[..=i]).map_err(resolve_err)?
+                    };
+                    if let Found::Symlink(target) = found {
+                        return Ok(Step::Redirect(redirect(comps, i, &target)));
+                    }
+                    if !create {
+                        return Ok(Step::Done(Resolved::Missing));
+                    }
+                    let path = join(&comps[..=i]);
+                    let lower = match found {
+                        Found::Dir { stat, xattrs } => Some((stat, xattrs)),
+                        _ => None,
+                    };
+                    let mode = if lower.is_some() { 0o700 } else { 0o755 };
+                    match rustix::fs::mkdirat(cur, name, Mode::from_raw_mode(mode)) {
                         Ok(()) | Err(Errno::EXIST) => {}
                         Err(e) => {
                             return Err(ApplyError::CreateDir {
-                                path: show(&join(&comps[..=i])),
+                                path: show(&path),
                                 source: e.into(),
                             });
                         }
                     }
-                    on_create(cur_id, name);
                     let fd = rustix::fs::openat(cur, name, DIR_FLAGS, Mode::empty())
                         .map_err(|e| resolve_err(e.into()))?;
+                    if let Some((st, xattrs)) = &lower {
+                        copy_attributes(&fd, st, xattrs, &path)?;
+                    }
+                    hooks.implicit_dir(cur_id, name, &comps[..=i], lower.as_ref().map(|l| &*l.0));
                     let st = rustix::fs::fstat(&fd).map_err(|e| resolve_err(e.into()))?;
                     self.push(name, fd, st.st_mode & 0o2000 != 0, id_of(&st));
                 }
-                Err(Errno::NOENT) => return Ok(Resolved::Missing),
                 Err(Errno::LOOP) | Err(Errno::NOTDIR) => {
                     let st = rustix::fs::statat(cur, name, AtFlags::SYMLINK_NOFOLLOW)
                         .map_err(|e| resolve_err(e.into()))?;
                     if FileType::from_raw_mode(st.st_mode) != FileType::Symlink {
                         if !create {
-                            return Ok(Resolved::Missing);
+                            return Ok(Step::Done(Resolved::Missing));
                         }
                         return Err(ApplyError::ParentNotDirectory {
                             path: show(member),
@@ -170,14 +246,15 @@ impl DirStack {
                     }
                     let fd = match self.open_in_root(&comps[..=i]) {
                         Ok(fd) => fd,
-                        Err(Errno::NOENT) if !create => return Ok(Resolved::Missing),
+                        Err(Errno::NOENT) | Err(Errno::NOTDIR) if !create => {
+                            return Ok(Step::Done(Resolved::Missing));
+                        }
                         Err(Errno::NOENT) => {
                             return Err(ApplyError::DanglingParent {
                                 path: show(member),
                                 parent: show(&join(&comps[..=i])),
                             });
                         }
-                        Err(Errno::NOTDIR) if !create => return Ok(Resolved::Missing),
                         Err(Errno::NOTDIR) => {
                             return Err(ApplyError::ParentNotDirectory {
                                 path: show(member),
@@ -187,12 +264,13 @@ impl DirStack {
                         Err(e) => return Err(resolve_err(e.into())),
                     };
                     let st = rustix::fs::fstat(&fd).map_err(|e| resolve_err(e.into()))?;
+                    hooks.existing_dir(&comps[..=i], &st, Some(fd.as_fd()));
                     self.push(name, fd, st.st_mode & 0o2000 != 0, id_of(&st));
                 }
                 Err(e) => return Err(resolve_err(e.into())),
             }
         }
-        Ok(Resolved::Found)
+        Ok(Step::Done(Resolved::Found))
     }
 
     /// Open the directory `comps` with every symbolic link on the way resolved inside the root.
@@ -214,5 +292,91 @@ impl DirStack {
                 r => return r,
             }
         }
+    }
+}
+
+/// `comps` with its component `i` (a lower symbolic link to `target`) replaced by the target,
+/// cleaned lexically and clamped at the root (`..` above the root stays at the root, as
+/// `RESOLVE_IN_ROOT` does).
+fn redirect(comps: &[&[u8]], i: usize, target: &[u8]) -> Vec<Vec<u8>> {
+    let mut out: Vec<Vec<u8>> = if target.starts_with(b"/") {
+        Vec::new()
+    } else {
+        comps[..i].iter().map(|c| c.to_vec()).collect()
+    };
+    for c in target.split(|&b| b == b'/') {
+        match c {
+            b"" | b"." => {}
+            b".." => {
+                out.pop();
+            }
+            c => out.push(c.to_vec()),
+        }
+    }
+    out.extend(comps[i + 1..].iter().map(|c| c.to_vec()));
+    out
+}
+
+/// Give an implicit directory the owner, mode and extended attributes of the lower directory
+/// it stands for.
+fn copy_attributes(
+    fd: &OwnedFd,
+    st: &Stat,
+    xattrs: &crate::xattr::Xattrs,
+    path: &[u8],
+) -> Result<(), ApplyError> {
+    rustix::fs::fchown(
+        fd,
+        Some(rustix::fs::Uid::from_raw(st.st_uid)),
+        Some(rustix::fs::Gid::from_raw(st.st_gid)),
+    )
+    .map_err(|e| ApplyError::SetOwner {
+        path: show(path),
+        uid: st.st_uid,
+        gid: st.st_gid,
+        source: e.into(),
+    })?;
+    rustix::fs::fchmod(fd, Mode::from_raw_mode(st.st_mode & 0o7777)).map_err(|e| {
+        ApplyError::SetMode {
+            path: show(path),
+            mode: st.st_mode & 0o7777,
+            source: e.into(),
+        }
+    })?;
+    for (name, value) in xattrs {
+        match crate::xattr::set_fd(fd.as_fd(), name, value) {
+            Ok(()) => {}
+            Err(e) if e.raw_os_error() == Some(Errno::OPNOTSUPP.raw_os_error()) => {}
+            Err(source) => {
+                return Err(ApplyError::SetXattr {
+                    path: show(path),
+                    name: show(name),
+                    source,
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redirect;
+
+    fn r(comps: &[&str], i: usize, target: &str) -> String {
+        let c: Vec<&[u8]> = comps.iter().map(|s| s.as_bytes()).collect();
+        let out = redirect(&c, i, target.as_bytes());
+        out.iter()
+            .map(|v| String::from_utf8(v.clone()).unwrap())
+            .collect::<Vec<_>>()
+            .join("/")
+    }
+
+    #[test]
+    fn redirects_through_a_lower_link() {
+        assert_eq!(r(&["lib", "x86_64"], 0, "usr/lib"), "usr/lib/x86_64");
+        assert_eq!(r(&["a", "b", "c"], 1, "../d"), "d/c");
+        assert_eq!(r(&["a", "b", "c"], 1, "/etc"), "etc/c");
+        assert_eq!(r(&["a", "b"], 0, "../../../x"), "x/b");
     }
 }

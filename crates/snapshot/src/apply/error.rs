@@ -19,6 +19,14 @@ pub enum ApplyError {
         #[source]
         source: io::Error,
     },
+    /// A lower layer directory ([`ApplyOptions::lowers`](super::ApplyOptions)) cannot be
+    /// opened.
+    #[error("open the lower layer {}", path.display())]
+    OpenLower {
+        path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
     /// The archive is corrupt, truncated or unsupported, or reading it failed.
     #[error(transparent)]
     Archive(#[from] TarError),

@@ -30,10 +30,12 @@ mod create;
 mod dir_stack;
 mod error;
 pub(crate) mod layer_path;
+mod lowers;
 mod whiteout;
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::Read;
+use std::os::fd::AsFd;
 use std::path::{Path, PathBuf};
 
 use rustix::fs::{Mode, OFlags};
@@ -70,6 +72,12 @@ pub struct ApplyOptions {
     /// Mark opaque directories with `user.overlay.opaque` instead of `trusted.overlay.opaque`
     /// (for an overlay mounted with `userxattr`, inside a user namespace).
     pub userxattr: bool,
+    /// [`ApplyMode::OverlayLayer`]: the lower layer directories this layer goes on, uppermost
+    /// first. A parent directory the layer lacks is then created with the attributes of the
+    /// lower directory it stands for, and a path through a lower symbolic link is followed
+    /// (see `lowers.rs`); without them such parents are plain `0755` directories, as in
+    /// Docker's overlay2. Also gives the layer's root the times of the lower root.
+    pub lowers: Vec<PathBuf>,
 }
 
 /// What an extraction did.
@@ -119,7 +127,31 @@ pub fn apply_layer(
         path: dest.to_path_buf(),
         source: e.into(),
     })?;
-    let mut dirs = DirStack::new(root).map_err(|source| ApplyError::OpenDest {
+    let mut lower_fds = Vec::new();
+    if opts.mode == ApplyMode::OverlayLayer {
+        for l in &opts.lowers {
+            let fd = rustix::fs::open(
+                l,
+                OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
+                Mode::empty(),
+            )
+            .map_err(|e| ApplyError::OpenLower {
+                path: l.clone(),
+                source: e.into(),
+            })?;
+            lower_fds.push(fd);
+        }
+    }
+    let lowers = lowers::Lowers::new(lower_fds, opts.userxattr);
+    let lower_root_times = match (opts.mode, lowers.first_root()) {
+        (ApplyMode::OverlayLayer, Some(l)) => rustix::fs::fstat(l).ok(),
+        _ => None,
+    };
+    let root_stat = match opts.mode {
+        ApplyMode::Rootfs => rustix::fs::fstat(&root).ok(),
+        ApplyMode::OverlayLayer => None,
+    };
+    let mut dirs = DirStack::new(root, lowers).map_err(|source| ApplyError::OpenDest {
         path: dest.to_path_buf(),
         source,
     })?;
@@ -131,7 +163,21 @@ pub fn apply_layer(
         stats: ApplyStats::default(),
         created: (opts.mode == ApplyMode::Rootfs).then(HashSet::new),
         dir_times: BTreeMap::new(),
+        kept_times: HashMap::new(),
     };
+    if let Some(st) = &lower_root_times {
+        ctx.dir_times.insert(Vec::new(), create::stat_times(st));
+    }
+    if let Some(st) = &root_stat {
+        ctx.kept_times.insert(
+            (st.st_dev, st.st_ino),
+            create::Kept {
+                times: create::stat_times(st),
+                path: None,
+                fd: None,
+            },
+        );
+    }
     let mut reader = TarReader::new(tar);
     while let Some(entry) = reader.next_entry()? {
         let comps = clean(&entry.path).ok_or_else(|| ApplyError::PathEscape {
@@ -156,13 +202,12 @@ pub fn apply_layer(
         let outcome = match kind {
             Whiteout::Skip => continue,
             Whiteout::No => {
-                let mut on_create = |parent, name: &[u8]| ctx.record_created(parent, name);
-                dirs.resolve(parent_comps, true, &path, &mut on_create)?;
+                dirs.resolve(parent_comps, true, &path, &mut ctx)?;
                 let (parent, setgid) = dirs.top();
                 ctx.create(parent, setgid, name, &path, &entry, &mut reader, &dirs)?
             }
             Whiteout::Opaque if rootfs => {
-                match dirs.resolve(parent_comps, false, &path, &mut |_, _| {})? {
+                match dirs.resolve(parent_comps, false, &path, &mut ctx)? {
                     Resolved::Found => {
                         ctx.delete_opaque(dirs.top().0, dirs.top_id(), &parent_path)?
                     }
@@ -170,7 +215,7 @@ pub fn apply_layer(
                 }
             }
             Whiteout::Opaque => {
-                dirs.resolve(parent_comps, true, &path, &mut |_, _| {})?;
+                dirs.resolve(parent_comps, true, &path, &mut ctx)?;
                 ctx.overlay_opaque(dirs.top().0, &parent_path)?;
                 continue;
             }
@@ -181,12 +226,12 @@ pub fn apply_layer(
                 }
                 tpath.extend_from_slice(target);
                 if rootfs {
-                    match dirs.resolve(parent_comps, false, &path, &mut |_, _| {})? {
+                    match dirs.resolve(parent_comps, false, &path, &mut ctx)? {
                         Resolved::Found => ctx.delete_whiteout(dirs.top().0, target, &tpath)?,
                         Resolved::Missing => continue,
                     }
                 } else {
-                    dirs.resolve(parent_comps, true, &path, &mut |_, _| {})?;
+                    dirs.resolve(parent_comps, true, &path, &mut ctx)?;
                     ctx.overlay_whiteout(dirs.top().0, target, &tpath, &entry)?
                 }
             }
@@ -199,9 +244,29 @@ pub fn apply_layer(
     }
     ctx.stats.archive_bytes = reader.offset();
 
-    // Directory times last: creating entries inside a directory changes its mtime.
-    let times = std::mem::take(&mut ctx.dir_times);
+    // Directory times last: creating entries inside a directory changes its mtime. First the
+    // earlier layers' directories this one touched, then this layer's own (which win).
     dirs.clear();
+    let mut kept: Vec<create::Kept> = std::mem::take(&mut ctx.kept_times).into_values().collect();
+    kept.sort_by(|a, b| a.path.cmp(&b.path));
+    for k in kept {
+        match (&k.fd, &k.path) {
+            (Some(fd), _) => ctx.root_times(fd.as_fd(), k.times)?,
+            (None, None) => ctx.root_times(dirs.root(), k.times)?,
+            (None, Some(path)) => {
+                let comps: Vec<&[u8]> = path.split(|&b| b == b'/').collect();
+                let Some((name, parent)) = comps.split_last() else {
+                    continue;
+                };
+                if let Resolved::Found =
+                    dirs.resolve(parent, false, path, &mut dir_stack::NoHooks)?
+                {
+                    ctx.dir_times_in(dirs.top().0, name, path, k.times)?;
+                }
+            }
+        }
+    }
+    let times = std::mem::take(&mut ctx.dir_times);
     for (path, t) in times {
         if path.is_empty() {
             ctx.root_times(dirs.root(), t)?;
@@ -211,7 +276,7 @@ pub fn apply_layer(
         let Some((name, parent)) = comps.split_last() else {
             continue;
         };
-        if let Resolved::Found = dirs.resolve(parent, false, &path, &mut |_, _| {})? {
+        if let Resolved::Found = dirs.resolve(parent, false, &path, &mut dir_stack::NoHooks)? {
             ctx.dir_times_in(dirs.top().0, name, &path, t)?;
         }
     }
@@ -235,7 +300,7 @@ fn current_umask() -> u32 {
 /// mounting anything (as containerd's applier does):
 ///
 /// - an `overlay` mount with `upperdir=`: the upper directory, [`ApplyMode::OverlayLayer`]
-///   (`userxattr` carried over);
+///   (`userxattr` and the lower directories carried over);
 /// - a read-write `bind` mount: its source, [`ApplyMode::Rootfs`] (the copying snapshotter's
 ///   tree, or an overlay snapshot without parent, where whiteouts have nothing to hide).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -262,6 +327,7 @@ impl ApplyTarget {
                     options: ApplyOptions {
                         mode: ApplyMode::OverlayLayer,
                         userxattr: m.options.iter().any(|o| o == "userxattr"),
+                        lowers: m.lowerdirs().into_iter().map(PathBuf::from).collect(),
                         ..ApplyOptions::default()
                     },
                 })
