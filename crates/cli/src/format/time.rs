@@ -97,6 +97,96 @@ pub fn seconds_since(secs: i64, nanos: i32) -> f64 {
     (n - secs) as f64 + f64::from(nn - nanos) / 1e9
 }
 
+/// Days since 1970-01-01 to (year, month, day) (Howard Hinnant's
+/// `civil_from_days`).
+pub fn civil_from_days(z: i64) -> (i64, i64, i64) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+/// An RFC 3339 timestamp's UTC offset in seconds (`Z` is 0).
+pub fn rfc3339_offset(s: &str) -> i64 {
+    if s.ends_with('Z') || s.ends_with('z') {
+        return 0;
+    }
+    let tail = &s[s.len().saturating_sub(6)..];
+    let b = tail.as_bytes();
+    if b.len() == 6 && (b[0] == b'+' || b[0] == b'-') && b[3] == b':' {
+        let h: i64 = tail[1..3].parse().unwrap_or(0);
+        let m: i64 = tail[4..6].parse().unwrap_or(0);
+        let v = h * 3600 + m * 60;
+        return if b[0] == b'-' { -v } else { v };
+    }
+    0
+}
+
+fn fixed_parts(secs: i64, offset: i64) -> (i64, i64, i64, i64, i64) {
+    let local = secs + offset;
+    let days = local.div_euclid(86_400);
+    let (y, m, d) = civil_from_days(days);
+    (y, m, d, local.rem_euclid(86_400), days)
+}
+
+fn offset_text(offset: i64) -> String {
+    let sign = if offset < 0 { '-' } else { '+' };
+    format!(
+        "{sign}{:02}{:02}",
+        offset.abs() / 3600,
+        (offset.abs() % 3600) / 60
+    )
+}
+
+/// `time.Time.String()` of a time parsed from text with a fixed offset
+/// (Go names a zero offset `UTC` and others by the offset itself).
+pub fn go_string_at_offset(secs: i64, nanos: i32, offset: i64) -> String {
+    let (y, m, d, tod, _) = fixed_parts(secs, offset);
+    let mut s = format!(
+        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}",
+        tod / 3600,
+        (tod % 3600) / 60,
+        tod % 60
+    );
+    if nanos > 0 {
+        s.push('.');
+        s.push_str(format!("{nanos:09}").trim_end_matches('0'));
+    }
+    let zone = if offset == 0 {
+        "UTC".to_string()
+    } else {
+        offset_text(offset)
+    };
+    format!("{s} {} {zone}", offset_text(offset))
+}
+
+/// Go's `time.ANSIC` (`Mon Jan _2 15:04:05 2006`) of an RFC 3339 text, in
+/// the text's own offset; the text itself when it does not parse.
+pub fn ansic_from_rfc3339(text: &str) -> String {
+    const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let Some((secs, _)) = parse_rfc3339(text) else {
+        return text.to_string();
+    };
+    let (y, m, d, tod, days) = fixed_parts(secs, rfc3339_offset(text));
+    format!(
+        "{} {} {d:>2} {:02}:{:02}:{:02} {y}",
+        DAYS[days.rem_euclid(7) as usize],
+        MONTHS[(m - 1) as usize],
+        tod / 3600,
+        (tod % 3600) / 60,
+        tod % 60
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -121,6 +211,25 @@ mod tests {
             rfc3339_nano_fixed(1_795_364_352, 5),
             "2026-11-22T16:19:12.000000005Z"
         );
+    }
+
+    #[test]
+    fn fixed_offsets_and_ansic() {
+        assert_eq!(civil_from_days(0), (1970, 1, 1));
+        assert_eq!(civil_from_days(20_779), (2026, 11, 22));
+        assert_eq!(
+            go_string_at_offset(1_795_364_352, 432_550_262, 0),
+            "2026-11-22 16:19:12.432550262 +0000 UTC"
+        );
+        assert_eq!(
+            go_string_at_offset(1_795_364_352, 0, 3600),
+            "2026-11-22 17:19:12 +0100 +0100"
+        );
+        assert_eq!(
+            ansic_from_rfc3339("2026-05-07T21:09:36.000000000+00:00"),
+            "Thu May  7 21:09:36 2026"
+        );
+        assert_eq!(ansic_from_rfc3339("not a date"), "not a date");
     }
 
     #[test]

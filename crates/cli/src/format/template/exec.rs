@@ -364,7 +364,7 @@ impl State<'_> {
                 "nil pointer evaluating {}.{name}",
                 receiver.type_name()
             )),
-            Value::Nil(NilKind::Map) => {
+            Value::Nil(NilKind::Map(_)) => {
                 if self.opts.missing_key_error {
                     return self.err(format!("map has no entry for key {name:?}"));
                 }

@@ -139,7 +139,7 @@ fn f_len(a: &[Value]) -> Result<Value, FuncError> {
         Value::Str(s) | Value::Number(s) => s.len(),
         Value::List(l) => l.len(),
         Value::Map(m, _) => m.len(),
-        Value::Nil(NilKind::List | NilKind::Map) => 0,
+        Value::Nil(NilKind::List | NilKind::Map(_)) => 0,
         Value::Nil(_) => return Err(FuncError::Call("len of nil pointer".into())),
         other => {
             return Err(FuncError::Call(format!(
@@ -192,7 +192,7 @@ fn f_index(a: &[Value]) -> Result<Value, FuncError> {
                     None => elem.zero(),
                 }
             }
-            (Value::Nil(NilKind::Map), _) => Value::Nil(NilKind::Interface),
+            (Value::Nil(NilKind::Map(e)), _) => e.zero(),
             (Value::Nil(NilKind::Interface), _) => {
                 return Err(FuncError::Call("index of untyped nil".into()));
             }
@@ -279,11 +279,12 @@ fn as_i128(v: &Value) -> i128 {
 
 fn equal(x: &Value, y: &Value) -> Result<bool, FuncError> {
     let (kx, ky) = (kind(x), kind(y));
-    if kx == Kind::Other || ky == Kind::Other {
-        return Err(FuncError::Call("incompatible types for comparison".into()));
-    }
+    // comparing with nil is never an error: equal only when both are nil
     if kx == Kind::Nil || ky == Kind::Nil {
         return Ok(kx == ky);
+    }
+    if kx == Kind::Other || ky == Kind::Other {
+        return Err(FuncError::Call("incompatible types for comparison".into()));
     }
     if kx != ky {
         return Err(FuncError::Call("incompatible types for comparison".into()));

@@ -225,7 +225,7 @@ pub fn parse(src: &str, funcs: &dyn Fn(&str) -> bool) -> Result<Tree, ParseError
     let (root, end) = p.list()?;
     match end {
         End::Eof => {}
-        End::End(pos) => {
+        End::Close(pos) => {
             return Err(ParseError {
                 msg: "unexpected {{end}}".into(),
                 pos,
@@ -246,7 +246,8 @@ pub fn parse(src: &str, funcs: &dyn Fn(&str) -> bool) -> Result<Tree, ParseError
 
 enum End {
     Eof,
-    End(usize),
+    /// `{{end}}`
+    Close(usize),
     /// `{{else}}` (None) or `{{else if|with ...}}` (the keyword).
     Else(usize, Option<&'static str>),
 }
@@ -306,7 +307,7 @@ impl Parser<'_> {
                         Tok::Keyword("end") => {
                             self.i += 1;
                             self.close()?;
-                            return Ok((nodes, End::End(kpos)));
+                            return Ok((nodes, End::Close(kpos)));
                         }
                         Tok::Keyword("else") => {
                             self.i += 1;
@@ -364,7 +365,7 @@ impl Parser<'_> {
                             self.skip_space();
                             let pipe = self.pipeline(kpos, "block")?;
                             let (body, end) = self.list()?;
-                            if !matches!(end, End::End(_)) {
+                            if !matches!(end, End::Close(_)) {
                                 return self.err("unexpected EOF", self.pos());
                             }
                             self.defined.insert(name.clone(), body);
@@ -413,11 +414,11 @@ impl Parser<'_> {
         }
         let else_list = match end {
             End::Eof => return self.err("unexpected EOF", self.pos()),
-            End::End(_) => None,
+            End::Close(_) => None,
             End::Else(_, None) => {
                 let (l, end) = self.list()?;
                 match end {
-                    End::End(_) => Some(l),
+                    End::Close(_) => Some(l),
                     End::Eof => return self.err("unexpected EOF", self.pos()),
                     End::Else(p, _) => return self.err("expected end; found {{else}}", p),
                 }
@@ -476,7 +477,7 @@ impl Parser<'_> {
         let saved = std::mem::replace(&mut self.vars, vec!["$".to_string()]);
         let (body, end) = self.list()?;
         self.vars = saved;
-        if !matches!(end, End::End(_)) {
+        if !matches!(end, End::Close(_)) {
             return self.err("unexpected EOF", self.pos());
         }
         self.defined.insert(name, body);

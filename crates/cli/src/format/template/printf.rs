@@ -505,8 +505,8 @@ mod tests {
             "[a] true %"
         );
         assert_eq!(
-            s("%.2f %e", &[Value::Float(3.14159), Value::Float(1234.5)]),
-            "3.14 1.234500e+03"
+            s("%.2f %e", &[Value::Float(1.23456), Value::Float(1234.5)]),
+            "1.23 1.234500e+03"
         );
         assert_eq!(s("%T", &["x".into()]), "string");
     }

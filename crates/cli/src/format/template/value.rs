@@ -23,8 +23,8 @@ pub enum NilKind {
     Interface,
     /// A nil slice (`[]string(nil)`).
     List,
-    /// A nil map.
-    Map,
+    /// A nil map (of the given element type).
+    Map(MapElem),
     /// A nil pointer to a struct.
     Pointer,
 }
@@ -73,6 +73,9 @@ pub struct Struct {
     /// Whether `{{json .}}` escapes `<`, `>` and `&` (true for the docker
     /// formatter contexts, whose `MarshalJSON` goes through `json.Marshal`).
     pub escape_html: bool,
+    /// JSON key and `omitempty` per field, when they differ from the field
+    /// name (a Go struct's `json:"..."` tags); `None` keeps field names.
+    pub json_tags: Option<Vec<(String, bool)>>,
 }
 
 impl std::fmt::Debug for Struct {
@@ -96,6 +99,7 @@ impl Struct {
             fields: Vec::new(),
             methods: Vec::new(),
             escape_html: false,
+            json_tags: None,
         }
     }
 
@@ -210,7 +214,7 @@ impl Value {
         match self {
             Value::Nil(NilKind::Interface) => "interface {}".into(),
             Value::Nil(NilKind::List) => "[]interface {}".into(),
-            Value::Nil(NilKind::Map) => "map[string]interface {}".into(),
+            Value::Nil(NilKind::Map(e)) => e.go_name().into(),
             Value::Nil(NilKind::Pointer) => "*struct".into(),
             Value::Bool(_) => "bool".into(),
             Value::Int(_) => "int".into(),
@@ -222,6 +226,22 @@ impl Value {
             Value::Map(_, e) => e.go_name().into(),
             Value::Struct(s) => s.type_name.clone(),
             Value::Time { .. } => "time.Time".into(),
+        }
+    }
+
+    /// Is this "empty" for `encoding/json`'s `omitempty` (false, 0, "",
+    /// nil, empty slice or map; structs never are)?
+    pub fn is_json_empty(&self) -> bool {
+        match self {
+            Value::Nil(_) => true,
+            Value::Bool(b) => !b,
+            Value::Int(i) => *i == 0,
+            Value::Uint(u) => *u == 0,
+            Value::Float(f) => *f == 0.0,
+            Value::Number(s) | Value::Str(s) => s.is_empty(),
+            Value::List(l) => l.is_empty(),
+            Value::Map(m, _) => m.is_empty(),
+            Value::Struct(_) | Value::Time { .. } => false,
         }
     }
 
@@ -267,7 +287,7 @@ impl Value {
         match self {
             Value::Nil(NilKind::Interface) | Value::Nil(NilKind::Pointer) => out.push_str("<nil>"),
             Value::Nil(NilKind::List) => out.push_str("[]"),
-            Value::Nil(NilKind::Map) => out.push_str("map[]"),
+            Value::Nil(NilKind::Map(_)) => out.push_str("map[]"),
             Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
             Value::Int(i) => {
                 let _ = write!(out, "{i}");
@@ -367,11 +387,20 @@ impl Value {
                     return;
                 }
                 out.push('{');
+                let mut first = true;
                 for (i, (k, v)) in st.fields.iter().enumerate() {
-                    if i > 0 {
+                    let (key, omit_empty) = match st.json_tags.as_ref().and_then(|t| t.get(i)) {
+                        Some((key, omit)) => (key.as_str(), *omit),
+                        None => (k.as_str(), false),
+                    };
+                    if omit_empty && v.is_json_empty() {
+                        continue;
+                    }
+                    if !first {
                         out.push(',');
                     }
-                    crate::format::json::write_string(out, k, esc);
+                    first = false;
+                    crate::format::json::write_string(out, key, esc);
                     out.push(':');
                     v.write_json(out, esc);
                 }
@@ -432,7 +461,10 @@ mod tests {
         );
         assert_eq!(m.to_go_string(), "map[a:[] b:2]");
         assert_eq!(Value::Nil(NilKind::List).to_action_text(), "[]");
-        assert_eq!(Value::Nil(NilKind::Map).to_action_text(), "map[]");
+        assert_eq!(
+            Value::Nil(NilKind::Map(MapElem::Str)).to_action_text(),
+            "map[]"
+        );
         assert_eq!(
             Value::Nil(NilKind::Interface).to_action_text(),
             "<no value>"
@@ -463,7 +495,7 @@ mod tests {
         assert!(!Value::from("").truth());
         assert!(Value::from("x").truth());
         assert!(!Value::Int(0).truth());
-        assert!(!Value::Nil(NilKind::Map).truth());
+        assert!(!Value::Nil(NilKind::Map(MapElem::Any)).truth());
         assert!(Value::from(Struct::new("T")).truth());
     }
 }
