@@ -74,6 +74,7 @@ async fn route(
         (&M::GET, ["version"]) => Ok(system::version(ctx)),
         (&M::GET, ["info"]) => Ok(system::info(ctx).await),
         (&M::GET, ["events"]) => events::events(ctx).await,
+        (&M::GET, ["system", "df"]) => system::disk_usage(ctx).await,
         (&M::POST, ["auth"]) => auth::login(ctx, req).await,
 
         (&M::GET, ["images", "json"]) => images::list(ctx).await,
@@ -82,16 +83,28 @@ async fn route(
         (&M::POST, ["images", "load"]) => images::load(ctx, req).await,
         (&M::GET, ["images", "get"]) => images::save(ctx, ctx.query.all("names").to_vec()).await,
         (&M::GET, ["images", "search"]) => Err(images::search_unavailable()),
-        (&M::GET, ["images", name @ .., "json"]) if !name.is_empty() => images::inspect(ctx, &name.join("/")).await,
+        (&M::GET, ["images", name @ .., "json"]) if !name.is_empty() => {
+            images::inspect(ctx, &name.join("/")).await
+        }
         (&M::GET, ["images", name @ .., "history"]) if !name.is_empty() => {
             images::history(ctx, &name.join("/")).await
         }
-        (&M::POST, ["images", name @ .., "tag"]) if !name.is_empty() => images::tag(ctx, &name.join("/")).await,
-        (&M::GET, ["images", name @ .., "get"]) if !name.is_empty() => images::save(ctx, vec![name.join("/")]).await,
+        (&M::POST, ["images", name @ .., "tag"]) if !name.is_empty() => {
+            images::tag(ctx, &name.join("/")).await
+        }
+        (&M::GET, ["images", name @ .., "get"]) if !name.is_empty() => {
+            images::save(ctx, vec![name.join("/")]).await
+        }
         (&M::POST, ["images", name @ .., "push"]) if !name.is_empty() => {
             images::push(ctx, &name.join("/"), &req).await
         }
-        (&M::DELETE, ["images", name @ ..]) if !name.is_empty() => images::remove(ctx, &name.join("/")).await,
+        (&M::DELETE, ["images", name @ ..]) if !name.is_empty() => {
+            images::remove(ctx, &name.join("/")).await
+        }
+
+        (&M::GET, ["distribution", name @ .., "json"]) if !name.is_empty() => {
+            images::distribution(ctx, &name.join("/"), &req).await
+        }
 
         (&M::GET, ["containers", "json"]) => Ok(containers::list(ctx)),
         (_, ["containers", id, ..]) => Err(containers::no_such_container(id)),

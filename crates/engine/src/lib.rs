@@ -151,9 +151,15 @@ fn open_snapshotter(config: &Config) -> Result<(Box<dyn Snapshotter>, &'static s
         }
     };
     Ok(if overlay {
-        (Box::new(OverlaySnapshotter::open(&root.join("overlay"))?), "overlay2")
+        (
+            Box::new(OverlaySnapshotter::open(&root.join("overlay"))?),
+            "overlay2",
+        )
     } else {
-        (Box::new(NativeSnapshotter::open(&root.join("native"))?), "vfs")
+        (
+            Box::new(NativeSnapshotter::open(&root.join("native"))?),
+            "vfs",
+        )
     })
 }
 

@@ -21,7 +21,9 @@ impl ErrorKind for LoginError {
     fn kind(&self) -> Kind {
         match self {
             LoginError::Registry(e) => match e.kind() {
-                berth_registry::ErrorKind::Unauthorized | berth_registry::ErrorKind::Denied => Kind::Unauthorized,
+                berth_registry::ErrorKind::Unauthorized | berth_registry::ErrorKind::Denied => {
+                    Kind::Unauthorized
+                }
                 berth_registry::ErrorKind::NotFound => Kind::NotFound,
                 berth_registry::ErrorKind::Invalid => Kind::InvalidArgument,
                 berth_registry::ErrorKind::Unavailable => Kind::Unavailable,
@@ -41,7 +43,10 @@ pub fn credentials(auth: &AuthConfig) -> Result<Credentials, LoginError> {
         return Ok(Credentials::registry_token(auth.registrytoken.clone()));
     }
     if !auth.username.is_empty() || !auth.password.is_empty() {
-        return Ok(Credentials::basic(auth.username.clone(), auth.password.clone()));
+        return Ok(Credentials::basic(
+            auth.username.clone(),
+            auth.password.clone(),
+        ));
     }
     if !auth.auth.is_empty() {
         use base64::Engine as _;

@@ -240,3 +240,47 @@ fn backing_fs(path: &std::path::Path) -> String {
     }
     .to_string()
 }
+
+impl Engine {
+    /// `GET /system/df`: what images (and, later, containers, volumes and
+    /// the build cache) take on disk.
+    pub fn disk_usage(&self) -> Result<berth_models::system::DiskUsage, crate::images::ImageError> {
+        let layers_size: i64 =
+            self.db
+                .conn()
+                .query_row("SELECT coalesce(sum(size), 0) FROM layers", [], |r| {
+                    r.get(0)
+                })?;
+        let mut images = self.list_images(&crate::images::ListOptions {
+            all: true,
+            ..Default::default()
+        })?;
+        // Bytes an image shares with others: its layers that another image
+        // also stacks on.
+        let chains = self.image_chains()?;
+        for image in &mut images {
+            image.containers = 0;
+            image.shared_size =
+                chains
+                    .iter()
+                    .find(|(id, _)| id == &image.id)
+                    .map_or(0, |(id, own)| {
+                        own.iter()
+                            .filter(|layer| {
+                                chains
+                                    .iter()
+                                    .any(|(other, theirs)| other != id && theirs.contains(layer))
+                            })
+                            .filter_map(|layer| self.layer_size(layer))
+                            .sum::<u64>() as i64
+                    });
+        }
+        Ok(berth_models::system::DiskUsage {
+            layers_size,
+            images,
+            containers: Vec::new(),
+            volumes: Vec::new(),
+            build_cache: Vec::new(),
+        })
+    }
+}

@@ -5,6 +5,10 @@
 
 #![forbid(unsafe_code)]
 
+pub mod berthd;
+pub mod images;
+pub mod registry;
+
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
 

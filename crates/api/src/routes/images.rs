@@ -33,7 +33,10 @@ where
 /// `GET /images/json`.
 pub async fn list(ctx: &Ctx) -> Result<Response, ApiError> {
     let mut filters = ctx.query.filters()?;
-    if ctx.version < ApiVersion::new(1, 25) && !filters.contains("reference") && !ctx.query.str("filter").is_empty() {
+    if ctx.version < ApiVersion::new(1, 25)
+        && !filters.contains("reference")
+        && !ctx.query.str("filter").is_empty()
+    {
         filters.add("reference", ctx.query.str("filter"));
     }
     let options = ListOptions {
@@ -81,8 +84,9 @@ pub async fn history(ctx: &Ctx, name: &str) -> Result<Response, ApiError> {
 
 /// `POST /images/{name}/tag?repo=&tag=`: 201 Created.
 pub async fn tag(ctx: &Ctx, name: &str) -> Result<Response, ApiError> {
-    let target = berth_engine::images::repo_tag_reference(ctx.query.str("repo"), ctx.query.str("tag"))
-        .map_err(|e| ApiError::bad_request(e.to_string()))?;
+    let target =
+        berth_engine::images::repo_tag_reference(ctx.query.str("repo"), ctx.query.str("tag"))
+            .map_err(|e| ApiError::bad_request(e.to_string()))?;
     let name = name.to_string();
     blocking(&ctx.engine, move |e| e.tag_image(&name, &target)).await?;
     Ok(response::empty(StatusCode::CREATED))
@@ -121,13 +125,15 @@ pub async fn create(ctx: &Ctx, req: Request<Incoming>) -> Result<Response, ApiEr
     if from_image.is_empty() {
         return import(ctx, req, platform).await;
     }
-    let mut reference =
-        Reference::parse(from_image.trim_end_matches(':')).map_err(|e| ApiError::bad_request(e.to_string()))?;
+    let mut reference = Reference::parse(from_image.trim_end_matches(':'))
+        .map_err(|e| ApiError::bad_request(e.to_string()))?;
     let tag = ctx.query.str("tag");
     if !tag.is_empty() {
         reference = match berth_image::Digest::parse(tag) {
             Ok(digest) => reference.without_tag_or_digest().with_digest(digest),
-            Err(_) => reference.with_tag(tag).map_err(|e| ApiError::bad_request(e.to_string()))?,
+            Err(_) => reference
+                .with_tag(tag)
+                .map_err(|e| ApiError::bad_request(e.to_string()))?,
         };
     }
     let credentials = credentials(&req);
@@ -141,7 +147,11 @@ pub async fn create(ctx: &Ctx, req: Request<Incoming>) -> Result<Response, ApiEr
 }
 
 /// `POST /images/create?fromSrc=-`: the body is a rootfs tarball.
-async fn import(ctx: &Ctx, req: Request<Incoming>, platform: Option<Platform>) -> Result<Response, ApiError> {
+async fn import(
+    ctx: &Ctx,
+    req: Request<Incoming>,
+    platform: Option<Platform>,
+) -> Result<Response, ApiError> {
     let source = ctx.query.str("fromSrc").to_string();
     if source != "-" {
         return Err(ApiError::bad_request(format!(
@@ -162,7 +172,11 @@ async fn import(ctx: &Ctx, req: Request<Incoming>, platform: Option<Platform>) -
     let message = ctx.query.str("message");
     let options = berth_image::import::ImportOptions {
         changes,
-        message: if message.is_empty() { None } else { Some(message.to_string()) },
+        message: if message.is_empty() {
+            None
+        } else {
+            Some(message.to_string())
+        },
         source,
         platform,
         created: None,
@@ -173,7 +187,8 @@ async fn import(ctx: &Ctx, req: Request<Incoming>, platform: Option<Platform>) -
         let id = engine
             .import_image(body, tag.as_ref(), &options, progress)
             .map_err(|e| ApiError::from_engine(&e))?;
-        berth_engine::progress::Progress::status(progress, "", id.as_str()).map_err(|_| ApiError::internal("cancelled"))
+        berth_engine::progress::Progress::status(progress, "", id.as_str())
+            .map_err(|_| ApiError::internal("cancelled"))
     })
     .await)
 }
@@ -199,9 +214,11 @@ pub async fn save(ctx: &Ctx, names: Vec<String>) -> Result<Response, ApiError> {
     tokio::task::spawn_blocking(move || {
         let mut out = response::ChannelWriter::new(tx);
         let result = engine.save_images(&plan, &mut out).and_then(|()| {
-            std::io::Write::flush(&mut out).map_err(|source| berth_engine::images::ImageError::Download {
-                digest: String::new(),
-                source,
+            std::io::Write::flush(&mut out).map_err(|source| {
+                berth_engine::images::ImageError::Download {
+                    digest: String::new(),
+                    source,
+                }
             })
         });
         if let Err(e) = result {
@@ -219,7 +236,8 @@ pub async fn push(ctx: &Ctx, name: &str, req: &Request<Incoming>) -> Result<Resp
     let reference = if tag.is_empty() {
         Reference::parse(name).map_err(|e| ApiError::bad_request(e.to_string()))?
     } else {
-        berth_engine::images::repo_tag_reference(name, tag).map_err(|e| ApiError::bad_request(e.to_string()))?
+        berth_engine::images::repo_tag_reference(name, tag)
+            .map_err(|e| ApiError::bad_request(e.to_string()))?
     };
     let credentials = credentials(req);
     let engine = ctx.engine.clone();
@@ -247,4 +265,19 @@ pub fn search_unavailable() -> ApiError {
         StatusCode::NOT_IMPLEMENTED,
         "image search is not supported by Berth: it needs Docker Hub's search index",
     )
+}
+
+/// `GET /distribution/{name}/json`.
+pub async fn distribution(
+    ctx: &Ctx,
+    name: &str,
+    req: &Request<Incoming>,
+) -> Result<Response, ApiError> {
+    let reference = Reference::parse(name).map_err(|e| ApiError::bad_request(e.to_string()))?;
+    let credentials = credentials(req);
+    let info = blocking(&ctx.engine, move |e| {
+        e.distribution_info(&reference, &credentials)
+    })
+    .await?;
+    Ok(response::json(StatusCode::OK, &info))
 }

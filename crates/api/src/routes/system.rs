@@ -1,4 +1,4 @@
-//! `/_ping`, `/version`, `/info`.
+//! `/_ping`, `/version`, `/info`, `/system/df`.
 
 use http::{HeaderValue, Method, StatusCode};
 
@@ -40,4 +40,14 @@ pub async fn info(ctx: &Ctx) -> Response {
         Ok(info) => response::json(StatusCode::OK, &info),
         Err(e) => response::error(&ApiError::internal(e.to_string())),
     }
+}
+
+/// `GET /system/df`.
+pub async fn disk_usage(ctx: &Ctx) -> Result<Response, ApiError> {
+    let engine = ctx.engine.clone();
+    let usage = tokio::task::spawn_blocking(move || engine.disk_usage())
+        .await
+        .map_err(|e| ApiError::internal(e.to_string()))?
+        .map_err(|e| ApiError::from_engine(&e))?;
+    Ok(response::json(StatusCode::OK, &usage))
 }

@@ -24,13 +24,26 @@ impl Engine {
     /// Loads every image of an archive (`docker save` output, an OCI
     /// layout tar, plain or compressed). Reports `Loaded image: …` lines,
     /// and per-layer bars unless `quiet`.
-    pub fn load_images(&self, input: impl Read + Send, quiet: bool, progress: &dyn Progress) -> Result<(), ImageError> {
+    pub fn load_images(
+        &self,
+        input: impl Read + Send,
+        quiet: bool,
+        progress: &dyn Progress,
+    ) -> Result<(), ImageError> {
         // Nothing the archive brings is referenced until its image is
         // recorded: keep the collector away from blobs meanwhile.
         let mut lease = self.leases.lease([ALL_BLOBS.to_string()]);
-        let loaded = archive::load(&self.content, input, &LoadOptions::default()).map_err(ImageError::Archive)?;
+        let loaded = archive::load(&self.content, input, &LoadOptions::default())
+            .map_err(ImageError::Archive)?;
         for image in loaded {
-            let id = self.unpack_and_record(&image.manifest, &[image.target.digest.clone()], None, quiet, progress, &mut lease)?;
+            let id = self.unpack_and_record(
+                &image.manifest,
+                &[image.target.digest.clone()],
+                None,
+                quiet,
+                progress,
+                &mut lease,
+            )?;
             if image.names.is_empty() {
                 stream_line(progress, &format!("Loaded image ID: {id}"))?;
             }
@@ -65,14 +78,15 @@ impl Engine {
     /// name is an error the client sees as such.
     pub fn plan_save(&self, names: &[String]) -> Result<Vec<SaveImage>, ImageError> {
         let mut out: Vec<SaveImage> = Vec::new();
-        let mut add = |image: &ImageRecord, name: Option<Reference>| {
-            match out.iter_mut().find(|s| s.target.digest == image.manifest.digest) {
-                Some(existing) => existing.names.extend(name),
-                None => out.push(SaveImage {
-                    target: image.manifest.clone(),
-                    names: name.into_iter().collect(),
-                }),
-            }
+        let mut add = |image: &ImageRecord, name: Option<Reference>| match out
+            .iter_mut()
+            .find(|s| s.target.digest == image.manifest.digest)
+        {
+            Some(existing) => existing.names.extend(name),
+            None => out.push(SaveImage {
+                target: image.manifest.clone(),
+                names: name.into_iter().collect(),
+            }),
         };
         for name in names {
             let parsed = Reference::parse(name).ok();
@@ -98,7 +112,11 @@ impl Engine {
             }
             let image = self.find_image(name)?;
             let by_name = parsed
-                .filter(|r| r.digest.is_none() && !image.id.as_str().starts_with(name.as_str()) && !image.id.hex().starts_with(name.as_str()))
+                .filter(|r| {
+                    r.digest.is_none()
+                        && !image.id.as_str().starts_with(name.as_str())
+                        && !image.id.hex().starts_with(name.as_str())
+                })
                 .map(|r| r.tag_or_latest());
             add(&image, by_name);
         }
@@ -107,7 +125,8 @@ impl Engine {
 
     /// Writes the images planned by [`plan_save`](Engine::plan_save).
     pub fn save_images(&self, images: &[SaveImage], out: impl Write) -> Result<(), ImageError> {
-        archive::save(&self.content, images, &Platform::host(), out).map_err(ImageError::Archive)?;
+        archive::save(&self.content, images, &Platform::host(), out)
+            .map_err(ImageError::Archive)?;
         for image in images {
             self.events.publish(Event {
                 kind: "image",
@@ -129,8 +148,10 @@ impl Engine {
         progress: &dyn Progress,
     ) -> Result<Digest, ImageError> {
         let mut lease = self.leases.lease([ALL_BLOBS.to_string()]);
-        let imported = import::import(&self.content, rootfs, options).map_err(ImageError::Import)?;
-        let id = self.unpack_and_record(&imported.manifest, &[], None, true, progress, &mut lease)?;
+        let imported =
+            import::import(&self.content, rootfs, options).map_err(ImageError::Import)?;
+        let id =
+            self.unpack_and_record(&imported.manifest, &[], None, true, progress, &mut lease)?;
         if let Some(tag) = tag {
             self.set_tag(&id, tag)?;
         }
@@ -159,7 +180,8 @@ impl Engine {
         lease: &mut Lease<'_>,
     ) -> Result<Digest, ImageError> {
         let raw = self.content.read_all(&manifest_desc.digest)?;
-        let manifest = parse_manifest_bytes(Some(&manifest_desc.media_type), &raw).map_err(ImageError::Manifest)?;
+        let manifest = parse_manifest_bytes(Some(&manifest_desc.media_type), &raw)
+            .map_err(ImageError::Manifest)?;
         manifest.value.check_image().map_err(ImageError::Manifest)?;
         let config_raw = self.content.read_all(&manifest.value.config.digest)?;
         let config = parse_config_bytes(&config_raw).map_err(ImageError::Manifest)?;
@@ -204,7 +226,8 @@ impl Engine {
         let mut blobs: Vec<Digest> = vec![manifest.digest.clone(), id.clone()];
         blobs.extend(manifest.value.layers.iter().map(|l| l.digest.clone()));
         blobs.extend(extra_blobs.iter().cloned());
-        self.db.transaction(|tx| store::put_image(tx, &record, &blobs))?;
+        self.db
+            .transaction(|tx| store::put_image(tx, &record, &blobs))?;
         Ok(id)
     }
 }

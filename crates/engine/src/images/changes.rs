@@ -40,7 +40,9 @@ fn parse_one(line: &str, changes: &mut ConfigChanges) -> Result<(), ImageError> 
         "EXPOSE" => changes.expose.extend(words(rest).map_err(|e| invalid(&e))?),
         "VOLUME" => match json_list(rest) {
             Some(list) => changes.volumes.extend(list),
-            None => changes.volumes.extend(words(rest).map_err(|e| invalid(&e))?),
+            None => changes
+                .volumes
+                .extend(words(rest).map_err(|e| invalid(&e))?),
         },
         "USER" => changes.user = Some(single(rest)),
         "WORKDIR" => changes.working_dir = Some(single(rest)),
@@ -58,7 +60,8 @@ fn parse_one(line: &str, changes: &mut ConfigChanges) -> Result<(), ImageError> 
 
 /// Exec form (`["a","b"]`) or shell form (`a b` → `/bin/sh -c "a b"`).
 fn command(rest: &str) -> Vec<String> {
-    json_list(rest).unwrap_or_else(|| vec!["/bin/sh".to_string(), "-c".to_string(), rest.to_string()])
+    json_list(rest)
+        .unwrap_or_else(|| vec!["/bin/sh".to_string(), "-c".to_string(), rest.to_string()])
 }
 
 fn json_list(rest: &str) -> Option<Vec<String>> {
@@ -126,7 +129,9 @@ fn pairs(rest: &str, legacy_allowed: bool) -> Result<Vec<(String, String)>, Stri
         if !legacy_allowed {
             return Err("needs key=value pairs".to_string());
         }
-        let (k, v) = rest.split_once(char::is_whitespace).ok_or("needs a value")?;
+        let (k, v) = rest
+            .split_once(char::is_whitespace)
+            .ok_or("needs a value")?;
         return Ok(vec![(k.to_string(), v.trim().to_string())]);
     }
     words(rest)?
@@ -162,8 +167,14 @@ mod tests {
             "STOPSIGNAL SIGINT",
             "ONBUILD RUN true",
         ]);
-        assert_eq!(c.cmd, Some(vec!["sh".into(), "-c".into(), "echo hi".into()]));
-        assert_eq!(c.entrypoint, Some(vec!["/bin/sh".into(), "-c".into(), "top -b".into()]));
+        assert_eq!(
+            c.cmd,
+            Some(vec!["sh".into(), "-c".into(), "echo hi".into()])
+        );
+        assert_eq!(
+            c.entrypoint,
+            Some(vec!["/bin/sh".into(), "-c".into(), "top -b".into()])
+        );
         assert_eq!(c.env, ["A=1", "B=two words", "LEGACY=some value"]);
         assert_eq!(c.labels.get("c d").map(String::as_str), Some("e"));
         assert_eq!(c.expose, ["80", "53/udp"]);

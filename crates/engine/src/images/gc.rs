@@ -52,7 +52,10 @@ impl Leases {
         for n in &names {
             *table.entry(n.clone()).or_default() += 1;
         }
-        Lease { leases: self, names }
+        Lease {
+            leases: self,
+            names,
+        }
     }
 }
 
@@ -122,7 +125,8 @@ impl Engine {
                 .iter()
                 .filter_map(|id| parent_of.get(id).cloned().flatten())
                 .collect();
-            let (leaves, rest): (Vec<String>, Vec<String>) = doomed.into_iter().partition(|id| !parents.contains(id));
+            let (leaves, rest): (Vec<String>, Vec<String>) =
+                doomed.into_iter().partition(|id| !parents.contains(id));
             if leaves.is_empty() {
                 break;
             }
@@ -168,16 +172,23 @@ impl Engine {
     /// At start: active snapshots a crash left mid-unpack, snapshots the
     /// database does not know, then the usual collection.
     pub(crate) fn recover_images(&self) -> Result<(), ImageError> {
-        let known: HashSet<String> = store::all_layers(&self.db.conn())?.into_iter().map(|(id, _)| id).collect();
+        let known: HashSet<String> = store::all_layers(&self.db.conn())?
+            .into_iter()
+            .map(|(id, _)| id)
+            .collect();
         let snapshots = self.snapshotter.walk().map_err(ImageError::Snapshot)?;
         // Children first, so that parents are free when their turn comes.
-        let mut ordered: Vec<(usize, &berth_snapshot::Info)> =
-            snapshots.iter().map(|s| (depth(&snapshots, &s.name), s)).collect();
+        let mut ordered: Vec<(usize, &berth_snapshot::Info)> = snapshots
+            .iter()
+            .map(|s| (depth(&snapshots, &s.name), s))
+            .collect();
         ordered.sort_by_key(|(d, _)| std::cmp::Reverse(*d));
         for (_, s) in ordered {
             let stale = match s.kind {
                 SnapshotKind::Active | SnapshotKind::View => s.name.starts_with(EXTRACT_PREFIX),
-                SnapshotKind::Committed => !known.contains(&s.name) && !self.snapshot_in_use(&s.name),
+                SnapshotKind::Committed => {
+                    !known.contains(&s.name) && !self.snapshot_in_use(&s.name)
+                }
             };
             if stale {
                 tracing::info!("removing leftover snapshot {}", s.name);
@@ -214,7 +225,9 @@ impl Engine {
         let layers: u64 = self
             .db
             .conn()
-            .query_row("SELECT coalesce(sum(size), 0) FROM layers", [], |r| r.get::<_, i64>(0))
+            .query_row("SELECT coalesce(sum(size), 0) FROM layers", [], |r| {
+                r.get::<_, i64>(0)
+            })
             .map_or(0, |n| n as u64);
         let mut blobs = 0u64;
         let _ = self.content.walk(&mut |info| {
@@ -233,7 +246,10 @@ fn depth(all: &[berth_snapshot::Info], name: &str) -> usize {
         if d > all.len() {
             break;
         }
-        current = s.parent.as_ref().and_then(|p| all.iter().find(|x| &x.name == p));
+        current = s
+            .parent
+            .as_ref()
+            .and_then(|p| all.iter().find(|x| &x.name == p));
     }
     d
 }

@@ -20,7 +20,11 @@ impl Engine {
             id: image.id.to_string(),
             repo_tags: tags,
             repo_digests: digests,
-            parent: image.parent.as_ref().map(ToString::to_string).unwrap_or_default(),
+            parent: image
+                .parent
+                .as_ref()
+                .map(ToString::to_string)
+                .unwrap_or_default(),
             comment: config
                 .extra
                 .get("comment")
@@ -44,7 +48,12 @@ impl Engine {
             graph_driver: self.graph_driver(&image),
             root_fs: RootFs {
                 kind: "layers".to_string(),
-                layers: config.rootfs.diff_ids.iter().map(ToString::to_string).collect(),
+                layers: config
+                    .rootfs
+                    .diff_ids
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect(),
             },
             metadata: Metadata {
                 // Go's zero time when never tagged, as dockerd prints it.
@@ -101,7 +110,11 @@ impl Engine {
     }
 
     /// The unpacked size of each layer of `image`, bottom first.
-    fn layer_sizes(&self, image: &ImageRecord, config: &berth_image::ImageConfig) -> Result<Vec<u64>, ImageError> {
+    fn layer_sizes(
+        &self,
+        image: &ImageRecord,
+        config: &berth_image::ImageConfig,
+    ) -> Result<Vec<u64>, ImageError> {
         let chain = super::chain_ids(&config.rootfs.diff_ids);
         let mut sizes = Vec::with_capacity(chain.len());
         for id in &chain {
@@ -113,29 +126,13 @@ impl Engine {
         Ok(sizes)
     }
 
-    /// dockerd's `GraphDriver` for an overlay image: the top layer's
-    /// directory as `UpperDir`, the ones below as `LowerDir`.
-    fn graph_driver(&self, image: &ImageRecord) -> GraphDriver {
-        let mut data = std::collections::BTreeMap::new();
-        if let Some(top) = &image.top_layer
-            && let Ok(mounts) = self.snapshotter.mounts(top)
-            && let Some(mount) = mounts.first()
-        {
-            if let Some(lower) = mount.option_value("lowerdir") {
-                let dirs = berth_snapshot::mount::split_lowerdir(lower);
-                if let Some((upper, rest)) = dirs.split_first() {
-                    data.insert("UpperDir".to_string(), upper.clone());
-                    if !rest.is_empty() {
-                        data.insert("LowerDir".to_string(), rest.join(":"));
-                    }
-                }
-            } else if mount.kind == "bind" {
-                data.insert("UpperDir".to_string(), mount.source.clone());
-            }
-        }
+    /// The storage driver. Its directories are the snapshotter's business
+    /// and not shown (`Data` is null, as dockerd with a containerd
+    /// snapshotter reports it).
+    fn graph_driver(&self, _image: &ImageRecord) -> GraphDriver {
         GraphDriver {
             name: self.storage_driver_name().to_string(),
-            data: if data.is_empty() { None } else { Some(data) },
+            data: None,
         }
     }
 }

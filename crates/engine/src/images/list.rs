@@ -13,7 +13,15 @@ use super::{ImageError, config_view, glob};
 use crate::Engine;
 use crate::time::{parse_rfc3339, parse_unix_timestamp, unix_seconds};
 
-const FILTERS: &[&str] = &["dangling", "label", "label!", "before", "since", "reference", "until"];
+const FILTERS: &[&str] = &[
+    "dangling",
+    "label",
+    "label!",
+    "before",
+    "since",
+    "reference",
+    "until",
+];
 
 #[derive(Debug, Default)]
 pub struct ListOptions {
@@ -25,7 +33,8 @@ pub struct ListOptions {
 impl Engine {
     pub fn list_images(&self, options: &ListOptions) -> Result<Vec<ImageSummary>, ImageError> {
         let f = &options.filters;
-        f.validate(FILTERS).map_err(|e| ImageError::InvalidArgument(e.to_string()))?;
+        f.validate(FILTERS)
+            .map_err(|e| ImageError::InvalidArgument(e.to_string()))?;
         let dangling = f
             .get_bool("dangling")
             .map_err(|e| ImageError::InvalidArgument(e.to_string()))?;
@@ -42,14 +51,22 @@ impl Engine {
         };
         let mut refs_by_image: HashMap<String, Vec<ImageRef>> = HashMap::new();
         for r in refs {
-            refs_by_image.entry(r.image_id.to_string()).or_default().push(r);
+            refs_by_image
+                .entry(r.image_id.to_string())
+                .or_default()
+                .push(r);
         }
-        let has_children: std::collections::HashSet<String> =
-            images.iter().filter_map(|i| i.parent.as_ref().map(ToString::to_string)).collect();
+        let has_children: std::collections::HashSet<String> = images
+            .iter()
+            .filter_map(|i| i.parent.as_ref().map(ToString::to_string))
+            .collect();
 
         let mut out = Vec::new();
         for image in &images {
-            let refs = refs_by_image.get(image.id.as_str()).map(Vec::as_slice).unwrap_or(&[]);
+            let refs = refs_by_image
+                .get(image.id.as_str())
+                .map(Vec::as_slice)
+                .unwrap_or(&[]);
             let (tags, digests) = names(refs);
             let is_dangling = tags.is_empty();
             if dangling.is_some_and(|d| d != is_dangling) {
@@ -84,7 +101,11 @@ impl Engine {
             let mut tags = tags;
             if !references.is_empty() {
                 tags.retain(|t| matches_reference(references, t));
-                if tags.is_empty() && !refs.iter().any(|r| matches_reference(references, &familiar(r))) {
+                if tags.is_empty()
+                    && !refs
+                        .iter()
+                        .any(|r| matches_reference(references, &familiar(r)))
+                {
                     continue;
                 }
             }
@@ -101,7 +122,10 @@ impl Engine {
         };
         let image = self.find_image(name)?;
         let config = self.image_config(&image)?;
-        Ok(config.created.as_deref().and_then(|c| parse_rfc3339(c).ok()))
+        Ok(config
+            .created
+            .as_deref()
+            .and_then(|c| parse_rfc3339(c).ok()))
     }
 }
 
@@ -122,8 +146,16 @@ pub fn summary(
         containers: -1,
         created,
         id: image.id.to_string(),
-        labels: if labels.is_empty() { None } else { Some(labels) },
-        parent_id: image.parent.as_ref().map(ToString::to_string).unwrap_or_default(),
+        labels: if labels.is_empty() {
+            None
+        } else {
+            Some(labels)
+        },
+        parent_id: image
+            .parent
+            .as_ref()
+            .map(ToString::to_string)
+            .unwrap_or_default(),
         repo_digests: Some(digests),
         repo_tags: Some(tags),
         shared_size: -1,
@@ -146,7 +178,8 @@ pub fn names(refs: &[ImageRef]) -> (Vec<String>, Vec<String>) {
 }
 
 fn familiar(r: &ImageRef) -> String {
-    r.reference().map_or_else(|| r.name.clone(), |reference| reference.familiar())
+    r.reference()
+        .map_or_else(|| r.name.clone(), |reference| reference.familiar())
 }
 
 /// Docker's `reference` filter: the pattern against the familiar name with
@@ -158,7 +191,9 @@ fn matches_reference(patterns: &[String], familiar: &str) -> bool {
         .rsplit_once(':')
         .filter(|(_, tag)| !tag.contains('/'))
         .map_or(familiar, |(n, _)| n);
-    patterns.iter().any(|p| glob::matches(p, familiar) || glob::matches(p, name))
+    patterns
+        .iter()
+        .any(|p| glob::matches(p, familiar) || glob::matches(p, name))
 }
 
 /// `until`: a Unix timestamp, an RFC 3339 time, or a duration before now
@@ -183,7 +218,9 @@ fn parse_duration(s: &str) -> Option<std::time::Duration> {
         let digits = rest.find(|c: char| !c.is_ascii_digit() && c != '.')?;
         let (number, tail) = rest.split_at(digits);
         let number: f64 = number.parse().ok()?;
-        let unit_len = tail.find(|c: char| c.is_ascii_digit()).unwrap_or(tail.len());
+        let unit_len = tail
+            .find(|c: char| c.is_ascii_digit())
+            .unwrap_or(tail.len());
         let (unit, tail) = tail.split_at(unit_len);
         let factor = match unit {
             "h" => 3600.0,
@@ -211,13 +248,22 @@ mod tests {
         assert!(matches_reference(&p("busy*"), "busybox:latest"));
         assert!(matches_reference(&p("busybox:lat*"), "busybox:latest"));
         assert!(!matches_reference(&p("alpine"), "busybox:latest"));
-        assert!(matches_reference(&p("localhost:5000/*"), "localhost:5000/a:1"));
+        assert!(matches_reference(
+            &p("localhost:5000/*"),
+            "localhost:5000/a:1"
+        ));
     }
 
     #[test]
     fn durations() {
-        assert_eq!(parse_duration("10m"), Some(std::time::Duration::from_secs(600)));
-        assert_eq!(parse_duration("1h30m"), Some(std::time::Duration::from_secs(5400)));
+        assert_eq!(
+            parse_duration("10m"),
+            Some(std::time::Duration::from_secs(600))
+        );
+        assert_eq!(
+            parse_duration("1h30m"),
+            Some(std::time::Duration::from_secs(5400))
+        );
         assert_eq!(parse_duration("x"), None);
         assert!(parse_until("24h").is_ok());
         assert!(parse_until("nonsense").is_err());

@@ -15,17 +15,23 @@ impl Engine {
         let conn = self.db.conn();
         let name = name.trim();
         if name.is_empty() {
-            return Err(ImageError::InvalidArgument("image name cannot be blank".to_string()));
+            return Err(ImageError::InvalidArgument(
+                "image name cannot be blank".to_string(),
+            ));
         }
         if let Ok(digest) = Digest::parse(name) {
-            return store::image(&conn, &digest)?.ok_or_else(|| ImageError::NoSuchImage(name.to_string()));
+            return store::image(&conn, &digest)?
+                .ok_or_else(|| ImageError::NoSuchImage(name.to_string()));
         }
-        let is_hex = name.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+        let is_hex = name
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
         if is_hex
             && name.len() == 64
             && let Ok(digest) = Digest::parse(&format!("sha256:{name}"))
         {
-            return store::image(&conn, &digest)?.ok_or_else(|| ImageError::NoSuchImage(name.to_string()));
+            return store::image(&conn, &digest)?
+                .ok_or_else(|| ImageError::NoSuchImage(name.to_string()));
         }
         let not_found = match Reference::parse(name) {
             Ok(reference) => {

@@ -9,13 +9,14 @@
 mod archive;
 mod changes;
 mod config_view;
+mod distribution;
 pub mod gc;
 mod glob;
 mod inspect;
 mod list;
+pub mod lookup;
 mod pull;
 mod push;
-pub mod lookup;
 mod remove;
 pub mod store;
 mod tag;
@@ -27,9 +28,9 @@ use berth_image::{Category, ManifestError, ReferenceError};
 use crate::db::DbError;
 use crate::error::{ErrorKind, Kind};
 
+pub use changes::parse_changes;
 pub use list::ListOptions;
 pub use remove::RemoveOptions;
-pub use changes::parse_changes;
 pub use tag::repo_tag_reference;
 
 /// A failed image operation. Messages are dockerd's where it has one.
@@ -114,9 +115,9 @@ impl ErrorKind for ImageError {
     fn kind(&self) -> Kind {
         match self {
             ImageError::NoSuchImage(_) => Kind::NotFound,
-            ImageError::AmbiguousId(_) | ImageError::InvalidReference(_) | ImageError::InvalidArgument(_) => {
-                Kind::InvalidArgument
-            }
+            ImageError::AmbiguousId(_)
+            | ImageError::InvalidReference(_)
+            | ImageError::InvalidArgument(_) => Kind::InvalidArgument,
             ImageError::ReservedName(_) => Kind::Forbidden,
             ImageError::Conflict(_) => Kind::Conflict,
             ImageError::Content(e) => kind_of(e.category()),
@@ -131,7 +132,9 @@ impl ErrorKind for ImageError {
             ImageError::LayerCount { .. } => Kind::InvalidArgument,
             ImageError::Registry { kind, .. } => *kind,
             ImageError::Download { source, .. } => match source.kind() {
-                std::io::ErrorKind::InvalidData | std::io::ErrorKind::UnexpectedEof => Kind::InvalidArgument,
+                std::io::ErrorKind::InvalidData | std::io::ErrorKind::UnexpectedEof => {
+                    Kind::InvalidArgument
+                }
                 _ => Kind::Unavailable,
             },
             ImageError::Cancelled | ImageError::Compress { .. } => Kind::Internal,
@@ -142,10 +145,14 @@ impl ErrorKind for ImageError {
                 _ => Kind::Internal,
             },
             ImageError::Decompress { source, .. } => match source.kind() {
-                std::io::ErrorKind::InvalidData | std::io::ErrorKind::UnexpectedEof => Kind::InvalidArgument,
+                std::io::ErrorKind::InvalidData | std::io::ErrorKind::UnexpectedEof => {
+                    Kind::InvalidArgument
+                }
                 _ => Kind::Internal,
             },
-            ImageError::Config { .. } | ImageError::Db(_) | ImageError::UnpackTarget(_) => Kind::Internal,
+            ImageError::Config { .. } | ImageError::Db(_) | ImageError::UnpackTarget(_) => {
+                Kind::Internal
+            }
         }
     }
 }
@@ -183,6 +190,53 @@ pub fn chain_ids(diff_ids: &[berth_image::Digest]) -> Vec<String> {
 impl crate::Engine {
     /// The unpacked size of one layer, if it is here.
     pub(crate) fn layer_size(&self, chain_id: &str) -> Option<u64> {
-        store::layer(&self.db.conn(), chain_id).ok().flatten().map(|l| l.size)
+        store::layer(&self.db.conn(), chain_id)
+            .ok()
+            .flatten()
+            .map(|l| l.size)
+    }
+}
+
+impl crate::Engine {
+    /// Every image's id and the chain ids of all its layers.
+    pub(crate) fn image_chains(&self) -> Result<Vec<(String, Vec<String>)>, ImageError> {
+        let conn = self.db.conn();
+        let layers: std::collections::HashMap<String, Option<String>> =
+            store::all_layers(&conn)?.into_iter().collect();
+        let mut out = Vec::new();
+        for image in store::all_images(&conn)? {
+            let mut chain = Vec::new();
+            let mut next = image.top_layer.clone();
+            while let Some(id) = next {
+                if chain.contains(&id) {
+                    break;
+                }
+                next = layers.get(&id).cloned().flatten();
+                chain.push(id);
+            }
+            out.push((image.id.to_string(), chain));
+        }
+        Ok(out)
+    }
+}
+
+impl crate::Engine {
+    /// A read-only view of an image's root filesystem under `key`, as
+    /// mounts to perform (the snapshotter mounts nothing itself). Remove it
+    /// with [`remove_view`](crate::Engine::remove_view).
+    pub fn view_image(
+        &self,
+        name: &str,
+        key: &str,
+    ) -> Result<Vec<berth_snapshot::Mount>, ImageError> {
+        let image = self.find_image(name)?;
+        self.snapshotter
+            .view(key, image.top_layer.as_deref())
+            .map_err(ImageError::Snapshot)
+    }
+
+    /// Removes a view made by [`view_image`](crate::Engine::view_image).
+    pub fn remove_view(&self, key: &str) -> Result<(), ImageError> {
+        self.snapshotter.remove(key).map_err(ImageError::Snapshot)
     }
 }

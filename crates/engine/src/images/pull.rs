@@ -84,10 +84,13 @@ impl Engine {
             (None, Some(t)) => t.clone(),
             (None, None) => "latest".to_string(),
         };
-        let (top, top_bytes) = repo.resolve(&wanted).map_err(|e| registry_error(e, reference))?;
+        let (top, top_bytes) = repo
+            .resolve(&wanted)
+            .map_err(|e| registry_error(e, reference))?;
         progress.status(&wanted, &format!("Pulling from {}", repo.path()))?;
 
-        let document = parse_document(Some(&top.media_type), &top_bytes).map_err(ImageError::Manifest)?;
+        let document =
+            parse_document(Some(&top.media_type), &top_bytes).map_err(ImageError::Manifest)?;
         let host = Platform::host();
         let platform = platform.unwrap_or(&host);
         let mut small_blobs: Vec<(Descriptor, Vec<u8>)> = Vec::new();
@@ -100,8 +103,11 @@ impl Engine {
                     ))
                 })?;
                 small_blobs.push((index.descriptor(), index.raw.clone()));
-                let bytes = repo.fetch_manifest(&chosen.digest).map_err(|e| registry_error(e, reference))?;
-                parse_manifest_bytes(Some(&chosen.media_type), &bytes).map_err(ImageError::Manifest)?
+                let bytes = repo
+                    .fetch_manifest(&chosen.digest)
+                    .map_err(|e| registry_error(e, reference))?;
+                parse_manifest_bytes(Some(&chosen.media_type), &bytes)
+                    .map_err(ImageError::Manifest)?
             }
         };
         manifest.value.check_image().map_err(ImageError::Manifest)?;
@@ -137,7 +143,9 @@ impl Engine {
         let complete = {
             let conn = self.db.conn();
             store::image(&conn, &image_id)?.is_some()
-                && chains.last().map_or(Ok(true), |top| store::layer(&conn, top).map(|l| l.is_some()))?
+                && chains.last().map_or(Ok(true), |top| {
+                    store::layer(&conn, top).map(|l| l.is_some())
+                })?
         };
         let mut jobs = Vec::new();
         for (i, layer) in manifest.value.layers.iter().enumerate() {
@@ -179,7 +187,9 @@ impl Engine {
         };
         let mut blobs: Vec<Digest> = small_blobs.iter().map(|(d, _)| d.digest.clone()).collect();
         blobs.extend(manifest.value.layers.iter().map(|l| l.digest.clone()));
-        let digest_ref = reference.without_tag_or_digest().with_digest(top.digest.clone());
+        let digest_ref = reference
+            .without_tag_or_digest()
+            .with_digest(top.digest.clone());
         let moved = self.db.transaction(|tx| -> Result<bool, ImageError> {
             let existed = store::image(tx, &image_id)?.is_some();
             store::put_image(tx, &record, &blobs)?;
@@ -235,18 +245,20 @@ impl Engine {
 
     /// Stores a small, already verified blob (manifest, index, config).
     pub(crate) fn put_small_blob(&self, desc: &Descriptor, bytes: &[u8]) -> Result<(), ImageError> {
-        let mut writer = match self
-            .content
-            .writer(WriterRequest::expecting(desc.digest.clone(), bytes.len() as u64))
-        {
+        let mut writer = match self.content.writer(WriterRequest::expecting(
+            desc.digest.clone(),
+            bytes.len() as u64,
+        )) {
             Ok(w) => w,
             Err(ContentError::AlreadyExists { .. }) => return Ok(()),
             Err(e) => return Err(e.into()),
         };
-        writer.write_all(bytes).map_err(|source| ImageError::Download {
-            digest: desc.digest.to_string(),
-            source,
-        })?;
+        writer
+            .write_all(bytes)
+            .map_err(|source| ImageError::Download {
+                digest: desc.digest.to_string(),
+                source,
+            })?;
         writer.commit(Some(bytes.len() as u64), Some(&desc.digest))?;
         Ok(())
     }
@@ -291,7 +303,10 @@ impl Engine {
                     self.unpack_job(job, progress, &cancel)?;
                     progress.send(berth_models::progress::JsonMessage {
                         progress_detail: Some(Default::default()),
-                        ..berth_models::progress::JsonMessage::status(job.id.as_str(), "Pull complete")
+                        ..berth_models::progress::JsonMessage::status(
+                            job.id.as_str(),
+                            "Pull complete",
+                        )
                     })?;
                 }
                 Ok(())
@@ -332,8 +347,13 @@ impl Engine {
             digest: digest.to_string(),
             source,
         };
-        let mut blob = repo.fetch_blob(&job.blob).map_err(|e| registry_error(e, reference))?;
-        job.set(Download::Writing { file: tail, written: 0 });
+        let mut blob = repo
+            .fetch_blob(&job.blob)
+            .map_err(|e| registry_error(e, reference))?;
+        job.set(Download::Writing {
+            file: tail,
+            written: 0,
+        });
         let mut buf = vec![0u8; CHUNK];
         let mut done: u64 = 0;
         let mut last = Instant::now();
@@ -368,7 +388,12 @@ impl Engine {
     }
 
     /// Unpacks one layer as its bytes arrive.
-    fn unpack_job(&self, job: &LayerJob, progress: &dyn Progress, cancel: &AtomicBool) -> Result<(), ImageError> {
+    fn unpack_job(
+        &self,
+        job: &LayerJob,
+        progress: &dyn Progress,
+        cancel: &AtomicBool,
+    ) -> Result<(), ImageError> {
         let source: Box<dyn Read + Send + '_> = {
             let mut state = job.wait(|s| !matches!(s, Download::Pending));
             match &mut *state {
@@ -377,7 +402,12 @@ impl Engine {
                         digest: job.blob.digest.to_string(),
                         source,
                     })?;
-                    Box::new(TailReader { job, file, pos: 0, cancel })
+                    Box::new(TailReader {
+                        job,
+                        file,
+                        pos: 0,
+                        cancel,
+                    })
                 }
                 Download::Done => {
                     drop(state);
@@ -422,7 +452,10 @@ struct LayerJob {
 enum Download {
     Pending,
     /// Arriving in the ingest file; `file` reads it, `written` bytes are in.
-    Writing { file: File, written: u64 },
+    Writing {
+        file: File,
+        written: u64,
+    },
     /// Verified and in the content store.
     Done,
     Failed(Option<ImageError>),
@@ -477,7 +510,9 @@ impl Read for TailReader<'_> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         let available = {
             let state = self.job.wait(|s| match s {
-                Download::Writing { written, .. } => *written > self.pos || self.cancel.load(Ordering::Relaxed),
+                Download::Writing { written, .. } => {
+                    *written > self.pos || self.cancel.load(Ordering::Relaxed)
+                }
                 _ => true,
             });
             match &*state {
@@ -492,7 +527,10 @@ impl Read for TailReader<'_> {
             }
         };
         if self.cancel.load(Ordering::Relaxed) {
-            return Err(std::io::Error::new(std::io::ErrorKind::Interrupted, "pull cancelled"));
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::Interrupted,
+                "pull cancelled",
+            ));
         }
         if available == 0 {
             return Ok(0);

@@ -26,7 +26,12 @@ use crate::progress::Progress;
 
 impl Engine {
     /// Pushes `reference` (every tag of its repository when it has none).
-    pub fn push(&self, reference: &Reference, credentials: &Credentials, progress: &dyn Progress) -> Result<(), ImageError> {
+    pub fn push(
+        &self,
+        reference: &Reference,
+        credentials: &Credentials,
+        progress: &dyn Progress,
+    ) -> Result<(), ImageError> {
         let tags: Vec<Reference> = if reference.tag.is_some() || reference.digest.is_some() {
             vec![reference.clone()]
         } else {
@@ -40,19 +45,32 @@ impl Engine {
             tags.sort();
             tags
         };
-        let first = tags.first().ok_or_else(|| ImageError::NoSuchImage(format!(
-            "An image does not exist locally with the tag: {}",
-            reference.familiar_name()
-        )))?;
+        let first = tags.first().ok_or_else(|| {
+            ImageError::NoSuchImage(format!(
+                "An image does not exist locally with the tag: {}",
+                reference.familiar_name()
+            ))
+        })?;
         let repo = self.registry.repository(first, credentials.clone());
-        progress.status("", &format!("The push refers to repository [{}]", reference.familiar_name()))?;
+        progress.status(
+            "",
+            &format!(
+                "The push refers to repository [{}]",
+                reference.familiar_name()
+            ),
+        )?;
         for tag in &tags {
             self.push_one(&repo, tag, progress)?;
         }
         Ok(())
     }
 
-    fn push_one(&self, repo: &Repository, reference: &Reference, progress: &dyn Progress) -> Result<(), ImageError> {
+    fn push_one(
+        &self,
+        repo: &Repository,
+        reference: &Reference,
+        progress: &dyn Progress,
+    ) -> Result<(), ImageError> {
         let image = {
             let conn = self.db.conn();
             store::resolve_ref(&conn, &reference.to_string())?
@@ -83,7 +101,10 @@ impl Engine {
         let cancel = AtomicBool::new(false);
         let next = AtomicUsize::new(0);
         let failure: std::sync::Mutex<Option<ImageError>> = std::sync::Mutex::new(None);
-        let workers = self.config.max_concurrent_uploads.clamp(1, layers.len().max(1));
+        let workers = self
+            .config
+            .max_concurrent_uploads
+            .clamp(1, layers.len().max(1));
         std::thread::scope(|scope| {
             for _ in 0..workers {
                 scope.spawn(|| {
@@ -106,11 +127,19 @@ impl Engine {
             return Err(e);
         }
         let config = &manifest.value.config;
-        if repo.blob_exists(&config.digest).map_err(|e| push_error(e, reference))?.is_none() {
+        if repo
+            .blob_exists(&config.digest)
+            .map_err(|e| push_error(e, reference))?
+            .is_none()
+        {
             let blob = self.content.open(&config.digest)?;
-            repo.push_blob(config, blob, |_| {}).map_err(|e| push_error(e, reference))?;
+            repo.push_blob(config, blob, |_| {})
+                .map_err(|e| push_error(e, reference))?;
         }
-        let tag = reference.tag.clone().unwrap_or_else(|| manifest.digest.to_string());
+        let tag = reference
+            .tag
+            .clone()
+            .unwrap_or_else(|| manifest.digest.to_string());
         let digest = repo
             .put_manifest(&tag, &manifest.media_type, &manifest.raw)
             .map_err(|e| push_error(e, reference))?;
@@ -145,7 +174,13 @@ impl Engine {
         progress: &dyn Progress,
     ) -> Result<(), ImageError> {
         let reference = |path: &str| Reference::parse(&format!("{}/{path}", repo.domain())).ok();
-        let as_error = |e| push_error(e, &reference(repo.path()).unwrap_or_else(|| Reference::parse("unknown").expect("valid")));
+        let as_error = |e| {
+            push_error(
+                e,
+                &reference(repo.path())
+                    .unwrap_or_else(|| Reference::parse("unknown").expect("valid")),
+            )
+        };
         if repo.blob_exists(&layer.digest).map_err(as_error)?.is_some() {
             progress.status(id, "Layer already exists")?;
             return Ok(());
@@ -189,8 +224,14 @@ impl Engine {
     /// once if the image has uncompressed layers.
     fn distributable_manifest(&self, image: &ImageRecord) -> Result<Parsed<Manifest>, ImageError> {
         let raw = self.content.read_all(&image.manifest.digest)?;
-        let parsed = parse_manifest_bytes(Some(&image.manifest.media_type), &raw).map_err(ImageError::Manifest)?;
-        if !parsed.value.layers.iter().any(|l| is_uncompressed(&l.media_type)) {
+        let parsed = parse_manifest_bytes(Some(&image.manifest.media_type), &raw)
+            .map_err(ImageError::Manifest)?;
+        if !parsed
+            .value
+            .layers
+            .iter()
+            .any(|l| is_uncompressed(&l.media_type))
+        {
             return Ok(parsed);
         }
         let docker = parsed.media_type == media_type::DOCKER_MANIFEST_V2;
@@ -201,12 +242,17 @@ impl Engine {
             }
             let compressed = self.gzip_blob(layer)?;
             *layer = Descriptor::new(
-                if docker { media_type::DOCKER_LAYER_TAR_GZIP } else { media_type::OCI_LAYER_TAR_GZIP },
+                if docker {
+                    media_type::DOCKER_LAYER_TAR_GZIP
+                } else {
+                    media_type::OCI_LAYER_TAR_GZIP
+                },
                 compressed.0,
                 compressed.1,
             );
         }
-        let new = Parsed::from_value(manifest, &parsed.media_type, "image manifest").map_err(ImageError::Manifest)?;
+        let new = Parsed::from_value(manifest, &parsed.media_type, "image manifest")
+            .map_err(ImageError::Manifest)?;
         self.put_small_blob(&new.descriptor(), &new.raw)?;
         let mut record = image.clone();
         record.manifest = new.descriptor();
@@ -263,8 +309,15 @@ fn push_error(e: berth_registry::Error, reference: &Reference) -> ImageError {
         _ => Kind::Internal,
     };
     let message = match e.kind() {
-        R::Unauthorized | R::Denied => format!("denied: requested access to the resource is denied ({}): {e}", reference.familiar_name()),
+        R::Unauthorized | R::Denied => format!(
+            "denied: requested access to the resource is denied ({}): {e}",
+            reference.familiar_name()
+        ),
         _ => e.to_string(),
     };
-    ImageError::Registry { message, kind, source: e }
+    ImageError::Registry {
+        message,
+        kind,
+        source: e,
+    }
 }

@@ -25,7 +25,11 @@ pub struct RemoveOptions {
 const PRUNE_FILTERS: &[&str] = &["dangling", "label", "label!", "until"];
 
 impl Engine {
-    pub fn remove_image(&self, name: &str, options: RemoveOptions) -> Result<Vec<DeleteResponseItem>, ImageError> {
+    pub fn remove_image(
+        &self,
+        name: &str,
+        options: RemoveOptions,
+    ) -> Result<Vec<DeleteResponseItem>, ImageError> {
         let image = self.find_image(name)?;
         let mut records = Vec::new();
         let mut refs = store::refs_of(&self.db.conn(), &image.id)?;
@@ -39,9 +43,13 @@ impl Engine {
             // The last tag of a repository takes its digest names along.
             if reference.digest.is_none() {
                 let repository = reference.repository();
-                let same_repo = |r: &ImageRef| r.reference().is_some_and(|x| x.repository() == repository);
+                let same_repo =
+                    |r: &ImageRef| r.reference().is_some_and(|x| x.repository() == repository);
                 if !refs.iter().any(|r| r.kind == RefKind::Tag && same_repo(r)) {
-                    for r in refs.iter().filter(|r| r.kind == RefKind::Digest && same_repo(r)) {
+                    for r in refs
+                        .iter()
+                        .filter(|r| r.kind == RefKind::Digest && same_repo(r))
+                    {
                         self.untag(&image, &r.name, &mut records)?;
                     }
                     refs.retain(|r| !(r.kind == RefKind::Digest && same_repo(r)));
@@ -128,7 +136,12 @@ impl Engine {
     }
 
     /// Removes one name of `image` and records the "Untagged" line.
-    fn untag(&self, image: &ImageRecord, name: &str, records: &mut Vec<DeleteResponseItem>) -> Result<(), ImageError> {
+    fn untag(
+        &self,
+        image: &ImageRecord,
+        name: &str,
+        records: &mut Vec<DeleteResponseItem>,
+    ) -> Result<(), ImageError> {
         store::remove_ref(&self.db.conn(), name)?;
         let familiar = Reference::parse(name).map_or_else(|_| name.to_string(), |r| r.familiar());
         let mut attributes = std::collections::BTreeMap::new();
@@ -177,10 +190,14 @@ impl Engine {
             if !filters.match_labels("label", &labels) {
                 continue;
             }
-            if filters.get("label!").iter().any(|l| match l.split_once('=') {
-                Some((k, v)) => labels.get(k).is_some_and(|have| have == v),
-                None => labels.contains_key(l.as_str()),
-            }) {
+            if filters
+                .get("label!")
+                .iter()
+                .any(|l| match l.split_once('=') {
+                    Some((k, v)) => labels.get(k).is_some_and(|have| have == v),
+                    None => labels.contains_key(l.as_str()),
+                })
+            {
                 continue;
             }
             if !store::children(&self.db.conn(), &image.id)?.is_empty() {
@@ -202,10 +219,18 @@ impl Engine {
             kind: "image",
             action: "prune",
             actor: "",
-            attributes: [("reclaimed".to_string(), before.saturating_sub(after).to_string())].into(),
+            attributes: [(
+                "reclaimed".to_string(),
+                before.saturating_sub(after).to_string(),
+            )]
+            .into(),
         });
         Ok(PruneReport {
-            images_deleted: if deleted.is_empty() { None } else { Some(deleted) },
+            images_deleted: if deleted.is_empty() {
+                None
+            } else {
+                Some(deleted)
+            },
             space_reclaimed: before.saturating_sub(after),
         })
     }
@@ -224,7 +249,10 @@ fn is_single_reference(refs: &[ImageRef]) -> bool {
     if tags > 1 {
         return false;
     }
-    let mut repositories = refs.iter().filter_map(ImageRef::reference).map(|r| r.repository());
+    let mut repositories = refs
+        .iter()
+        .filter_map(ImageRef::reference)
+        .map(|r| r.repository());
     match repositories.next() {
         None => true,
         Some(first) => repositories.all(|r| r == first),

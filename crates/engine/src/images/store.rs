@@ -63,23 +63,31 @@ impl ImageRef {
     }
 }
 
-const IMAGE_COLUMNS: &str =
-    "id, manifest_digest, manifest_media_type, manifest_size, top_layer, parent, size, added_at, last_tag_time";
+const IMAGE_COLUMNS: &str = "id, manifest_digest, manifest_media_type, manifest_size, top_layer, parent, size, added_at, last_tag_time";
 
 fn image_from_row(row: &Row<'_>) -> rusqlite::Result<ImageRecord> {
     let digest = |i: usize| -> rusqlite::Result<Digest> {
         let s: String = row.get(i)?;
-        Digest::parse(&s).map_err(|e| rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, e.into()))
+        Digest::parse(&s).map_err(|e| {
+            rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, e.into())
+        })
     };
     let parent: Option<String> = row.get(5)?;
     let added: i64 = row.get(7)?;
     Ok(ImageRecord {
         id: digest(0)?,
-        manifest: Descriptor::new(&row.get::<_, String>(2)?, digest(1)?, row.get::<_, i64>(3)? as u64),
+        manifest: Descriptor::new(
+            &row.get::<_, String>(2)?,
+            digest(1)?,
+            row.get::<_, i64>(3)? as u64,
+        ),
         top_layer: row.get(4)?,
         parent: parent.and_then(|p| Digest::parse(&p).ok()),
         size: row.get::<_, i64>(6)? as u64,
-        added_at: from_unix(added.div_euclid(1_000_000_000), added.rem_euclid(1_000_000_000) as u32),
+        added_at: from_unix(
+            added.div_euclid(1_000_000_000),
+            added.rem_euclid(1_000_000_000) as u32,
+        ),
         last_tag_time: row.get(8)?,
     })
 }
@@ -89,15 +97,22 @@ fn ref_from_row(row: &Row<'_>) -> rusqlite::Result<ImageRef> {
     let kind: String = row.get(2)?;
     Ok(ImageRef {
         name: row.get(0)?,
-        image_id: Digest::parse(&id)
-            .map_err(|e| rusqlite::Error::FromSqlConversionFailure(1, rusqlite::types::Type::Text, e.into()))?,
-        kind: if kind == "digest" { RefKind::Digest } else { RefKind::Tag },
+        image_id: Digest::parse(&id).map_err(|e| {
+            rusqlite::Error::FromSqlConversionFailure(1, rusqlite::types::Type::Text, e.into())
+        })?,
+        kind: if kind == "digest" {
+            RefKind::Digest
+        } else {
+            RefKind::Tag
+        },
     })
 }
 
 /// Every image, oldest first.
 pub fn all_images(conn: &Connection) -> Result<Vec<ImageRecord>, DbError> {
-    let mut stmt = conn.prepare(&format!("SELECT {IMAGE_COLUMNS} FROM images ORDER BY added_at"))?;
+    let mut stmt = conn.prepare(&format!(
+        "SELECT {IMAGE_COLUMNS} FROM images ORDER BY added_at"
+    ))?;
     let rows = stmt.query_map([], image_from_row)?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
@@ -116,7 +131,9 @@ pub fn image(conn: &Connection, id: &Digest) -> Result<Option<ImageRecord>, DbEr
 /// Images whose id's hex starts with `prefix` (a short id).
 pub fn images_with_prefix(conn: &Connection, prefix: &str) -> Result<Vec<ImageRecord>, DbError> {
     let pattern = format!("sha256:{}%", prefix.replace(['%', '_'], ""));
-    let mut stmt = conn.prepare(&format!("SELECT {IMAGE_COLUMNS} FROM images WHERE id LIKE ?1"))?;
+    let mut stmt = conn.prepare(&format!(
+        "SELECT {IMAGE_COLUMNS} FROM images WHERE id LIKE ?1"
+    ))?;
     let rows = stmt.query_map([pattern], image_from_row)?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
@@ -124,22 +141,28 @@ pub fn images_with_prefix(conn: &Connection, prefix: &str) -> Result<Vec<ImageRe
 /// The image a name points at.
 pub fn resolve_ref(conn: &Connection, name: &str) -> Result<Option<Digest>, DbError> {
     let id: Option<String> = conn
-        .query_row("SELECT image_id FROM image_refs WHERE name = ?1", [name], |r| r.get(0))
+        .query_row(
+            "SELECT image_id FROM image_refs WHERE name = ?1",
+            [name],
+            |r| r.get(0),
+        )
         .optional()?;
     Ok(id.and_then(|id| Digest::parse(&id).ok()))
 }
 
 /// Every name of one image, tags first, each kind sorted.
 pub fn refs_of(conn: &Connection, id: &Digest) -> Result<Vec<ImageRef>, DbError> {
-    let mut stmt =
-        conn.prepare("SELECT name, image_id, kind FROM image_refs WHERE image_id = ?1 ORDER BY kind DESC, name")?;
+    let mut stmt = conn.prepare(
+        "SELECT name, image_id, kind FROM image_refs WHERE image_id = ?1 ORDER BY kind DESC, name",
+    )?;
     let rows = stmt.query_map([id.as_str()], ref_from_row)?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
 /// Every name of every image.
 pub fn all_refs(conn: &Connection) -> Result<Vec<ImageRef>, DbError> {
-    let mut stmt = conn.prepare("SELECT name, image_id, kind FROM image_refs ORDER BY kind DESC, name")?;
+    let mut stmt =
+        conn.prepare("SELECT name, image_id, kind FROM image_refs ORDER BY kind DESC, name")?;
     let rows = stmt.query_map([], ref_from_row)?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
@@ -185,7 +208,12 @@ pub fn set_ref(
     conn.execute(
         "INSERT INTO image_refs (name, repository, image_id, kind) VALUES (?1, ?2, ?3, ?4)
          ON CONFLICT(name) DO UPDATE SET image_id = ?3, kind = ?4",
-        params![name, reference.repository(), image_id.as_str(), kind.as_str()],
+        params![
+            name,
+            reference.repository(),
+            image_id.as_str(),
+            kind.as_str()
+        ],
     )?;
     Ok(previous.filter(|p| p != image_id))
 }
@@ -220,7 +248,8 @@ pub fn referenced_blobs(conn: &Connection) -> Result<std::collections::HashSet<S
 
 /// The top layers of every image.
 pub fn top_layers(conn: &Connection) -> Result<Vec<String>, DbError> {
-    let mut stmt = conn.prepare("SELECT DISTINCT top_layer FROM images WHERE top_layer IS NOT NULL")?;
+    let mut stmt =
+        conn.prepare("SELECT DISTINCT top_layer FROM images WHERE top_layer IS NOT NULL")?;
     let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
@@ -249,7 +278,12 @@ pub struct LayerRecord {
 pub fn put_layer(conn: &Connection, layer: &LayerRecord) -> Result<(), DbError> {
     conn.execute(
         "INSERT OR REPLACE INTO layers (chain_id, diff_id, parent, size) VALUES (?1, ?2, ?3, ?4)",
-        params![layer.chain_id, layer.diff_id.as_str(), layer.parent, layer.size as i64],
+        params![
+            layer.chain_id,
+            layer.diff_id.as_str(),
+            layer.parent,
+            layer.size as i64
+        ],
     )?;
     Ok(())
 }
@@ -265,7 +299,11 @@ pub fn layer(conn: &Connection, chain_id: &str) -> Result<Option<LayerRecord>, D
                 Ok(LayerRecord {
                     chain_id: row.get(0)?,
                     diff_id: Digest::parse(&diff).map_err(|e| {
-                        rusqlite::Error::FromSqlConversionFailure(1, rusqlite::types::Type::Text, e.into())
+                        rusqlite::Error::FromSqlConversionFailure(
+                            1,
+                            rusqlite::types::Type::Text,
+                            e.into(),
+                        )
                     })?,
                     parent: row.get(2)?,
                     size: row.get::<_, i64>(3)? as u64,
@@ -323,8 +361,14 @@ mod tests {
         let tag = Reference::parse("busybox:1").unwrap();
         assert_eq!(set_ref(&conn, &tag, &a.id, RefKind::Tag).unwrap(), None);
         // Moving the tag reports the image it left.
-        assert_eq!(set_ref(&conn, &tag, &b.id, RefKind::Tag).unwrap(), Some(a.id.clone()));
-        assert_eq!(resolve_ref(&conn, "docker.io/library/busybox:1").unwrap(), Some(b.id.clone()));
+        assert_eq!(
+            set_ref(&conn, &tag, &b.id, RefKind::Tag).unwrap(),
+            Some(a.id.clone())
+        );
+        assert_eq!(
+            resolve_ref(&conn, "docker.io/library/busybox:1").unwrap(),
+            Some(b.id.clone())
+        );
         assert_eq!(refs_of(&conn, &b.id).unwrap().len(), 1);
         assert!(refs_of(&conn, &a.id).unwrap().is_empty());
 
@@ -333,7 +377,10 @@ mod tests {
         assert_eq!(referenced_blobs(&conn).unwrap().len(), 3);
 
         remove_image(&conn, &b.id).unwrap();
-        assert!(all_refs(&conn).unwrap().is_empty(), "refs go with their image");
+        assert!(
+            all_refs(&conn).unwrap().is_empty(),
+            "refs go with their image"
+        );
         assert_eq!(referenced_blobs(&conn).unwrap().len(), 2);
     }
 }

@@ -13,7 +13,9 @@ use crate::time::format_rfc3339_nanos;
 pub fn repo_tag_reference(repo: &str, tag: &str) -> Result<Reference, ImageError> {
     let reference = Reference::parse(repo)?;
     if reference.digest.is_some() {
-        return Err(ImageError::InvalidArgument("cannot import digest reference".to_string()));
+        return Err(ImageError::InvalidArgument(
+            "cannot import digest reference".to_string(),
+        ));
     }
     let reference = if tag.is_empty() {
         reference.tag_or_latest()
@@ -37,7 +39,11 @@ impl Engine {
     }
 
     /// Records `target` → `id` and its tag time, and tells the event bus.
-    pub(crate) fn set_tag(&self, id: &berth_image::Digest, target: &Reference) -> Result<(), ImageError> {
+    pub(crate) fn set_tag(
+        &self,
+        id: &berth_image::Digest,
+        target: &Reference,
+    ) -> Result<(), ImageError> {
         self.db.transaction(|tx| -> Result<(), ImageError> {
             store::set_ref(tx, target, id, RefKind::Tag)?;
             store::touch_tag_time(tx, id, &format_rfc3339_nanos(std::time::SystemTime::now()))?;
@@ -66,11 +72,19 @@ mod tests {
             "docker.io/library/busybox:latest"
         );
         assert_eq!(
-            repo_tag_reference("localhost:5000/a", "v1").unwrap().to_string(),
+            repo_tag_reference("localhost:5000/a", "v1")
+                .unwrap()
+                .to_string(),
             "localhost:5000/a:v1"
         );
         assert_eq!(repo_tag_reference("a:b", "").unwrap().familiar(), "a:b");
-        assert!(repo_tag_reference("a@sha256:0000000000000000000000000000000000000000000000000000000000000000", "").is_err());
+        assert!(
+            repo_tag_reference(
+                "a@sha256:0000000000000000000000000000000000000000000000000000000000000000",
+                ""
+            )
+            .is_err()
+        );
         assert!(repo_tag_reference("Upper", "").is_err());
         assert!(repo_tag_reference("a", "bad tag").is_err());
     }

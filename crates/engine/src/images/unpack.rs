@@ -43,23 +43,28 @@ impl Engine {
         blob: impl Read + Send,
         before_commit: impl FnOnce() -> Result<(), ImageError>,
     ) -> Result<LayerRecord, ImageError> {
-        let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+        let nanos = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
         let key = format!("{EXTRACT_PREFIX}{nanos}-{}", layer.chain_id);
         let mounts = self
             .snapshotter
             .prepare(&key, layer.parent.as_deref())
             .map_err(ImageError::Snapshot)?;
         let result = (|| {
-            let target = ApplyTarget::from_mounts(&mounts).ok_or_else(|| ImageError::UnpackTarget(key.clone()))?;
+            let target = ApplyTarget::from_mounts(&mounts)
+                .ok_or_else(|| ImageError::UnpackTarget(key.clone()))?;
             let (_, tar) = decompress(blob).map_err(|source| ImageError::Decompress {
                 layer: layer.diff_id.to_string(),
                 source,
             })?;
             let mut hashed = DiffIdReader::new(tar, &layer.diff_id);
-            let stats = target.apply(&mut hashed).map_err(|source| ImageError::Apply {
-                layer: layer.diff_id.to_string(),
-                source,
-            })?;
+            let stats = target
+                .apply(&mut hashed)
+                .map_err(|source| ImageError::Apply {
+                    layer: layer.diff_id.to_string(),
+                    source,
+                })?;
             // The digest covers the whole stream, padding after the tar's end
             // included.
             io::copy(&mut hashed, &mut io::sink()).map_err(|source| ImageError::Decompress {
@@ -142,7 +147,13 @@ pub(crate) struct ProgressReader<'a, R> {
 }
 
 impl<'a, R> ProgressReader<'a, R> {
-    pub fn new(inner: R, progress: &'a dyn Progress, id: &str, status: &'static str, total: u64) -> Self {
+    pub fn new(
+        inner: R,
+        progress: &'a dyn Progress,
+        id: &str,
+        status: &'static str,
+        total: u64,
+    ) -> Self {
         ProgressReader {
             inner,
             progress,

@@ -1,0 +1,153 @@
+//! The docker CLI drives berthd's image commands against a registry of the
+//! test's own: pull, images, inspect, history, tag, rmi (with dockerd's
+//! rules), and what a removal frees.
+
+mod support;
+
+use support::*;
+
+#[test]
+fn pull_inspect_history_tag_and_rmi() {
+    let Some((registry, layout)) = setup(
+        "pull_inspect_history_tag_and_rmi",
+        Fixture::Busybox,
+        "busybox",
+    ) else {
+        return;
+    };
+    let d = berthd(&[]);
+    let image = format!("{}/busybox", registry.host);
+    let out = ok(d.docker(&["pull", &image]));
+    let (manifest_digest, config_digest) = layout_ids(&layout);
+    assert!(out.contains("latest: Pulling from busybox"), "{out}");
+    assert!(out.contains("Pull complete"), "{out}");
+    assert!(out.contains(&format!("Digest: {manifest_digest}")), "{out}");
+    assert!(
+        out.contains(&format!(
+            "Status: Downloaded newer image for {image}:latest"
+        )),
+        "{out}"
+    );
+
+    let again = ok(d.docker(&["pull", &image]));
+    assert!(
+        again.contains(&format!("Status: Image is up to date for {image}:latest")),
+        "{again}"
+    );
+    assert!(
+        !again.contains("Already exists"),
+        "dockerd says nothing about layers of a complete image: {again}"
+    );
+
+    let ids = ok(d.docker(&["images", "-q", "--no-trunc"]));
+    assert_eq!(ids.trim(), config_digest);
+    let table = ok(d.docker(&["images", "--format", "{{.Repository}}:{{.Tag}} {{.Size}}"]));
+    assert_eq!(
+        table.trim(),
+        format!("{image}:latest 1.98MB"),
+        "size as dockerd counts it"
+    );
+
+    let inspect: serde_json::Value =
+        serde_json::from_str(&ok(d.docker(&["image", "inspect", &image]))).unwrap();
+    let i = &inspect[0];
+    assert_eq!(i["Id"], config_digest);
+    assert_eq!(
+        i["RepoTags"],
+        serde_json::json!([format!("{image}:latest")])
+    );
+    assert_eq!(
+        i["RepoDigests"],
+        serde_json::json!([format!("{image}@{manifest_digest}")])
+    );
+    assert_eq!(i["Config"]["Cmd"], serde_json::json!(["sh"]));
+    assert_eq!(i["Os"], "linux");
+    assert_eq!(i["RootFS"]["Layers"].as_array().map(Vec::len), Some(1));
+    assert_eq!(i["GraphDriver"]["Name"], "overlay2");
+
+    let history = ok(d.docker(&[
+        "history",
+        "--format",
+        "{{.ID}} {{.CreatedBy}} {{.Size}}",
+        &image,
+    ]));
+    let rows: Vec<&str> = history.lines().collect();
+    assert_eq!(rows.len(), 2, "{history}");
+    assert!(
+        rows[0].starts_with(&config_digest[7..19]) && rows[0].ends_with("umoci config 0B"),
+        "{history}"
+    );
+    assert!(
+        rows[1].starts_with("<missing> umoci repack 1.98MB"),
+        "{history}"
+    );
+
+    // Two repositories name the image: removing it by id needs -f.
+    ok(d.docker(&["tag", &image, "other/name:v1"]));
+    ok(d.docker(&["tag", &config_digest[7..19], "other/name:v2"]));
+    let err = fails(d.docker(&["rmi", &config_digest[7..19]]), 1);
+    assert!(
+        err.contains(&format!(
+            "conflict: unable to delete {} (must be forced) - image is referenced in multiple repositories",
+            &config_digest[7..19]
+        )),
+        "{err}"
+    );
+    // Removing a name only untags while others remain.
+    let out = ok(d.docker(&["rmi", "other/name:v1"]));
+    assert_eq!(out.trim(), "Untagged: other/name:v1");
+    // The last tag of a repository takes its digest names along.
+    let out = ok(d.docker(&["rmi", &format!("{image}:latest")]));
+    assert_eq!(
+        out.trim(),
+        format!("Untagged: {image}:latest\nUntagged: {image}@{manifest_digest}")
+    );
+    assert!(
+        !blobs(&d).is_empty(),
+        "the image is still named: nothing freed"
+    );
+    // The last name: the image and its layer go.
+    let out = ok(d.docker(&["rmi", "other/name:v2"]));
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines[0], "Untagged: other/name:v2");
+    assert_eq!(lines[1], format!("Deleted: {config_digest}"));
+    assert_eq!(lines.len(), 3, "the layer is deleted too: {out}");
+    assert!(ok(d.docker(&["images", "-aq"])).trim().is_empty());
+    assert!(blobs(&d).is_empty(), "every blob freed: {:?}", blobs(&d));
+
+    let err = fails(d.docker(&["rmi", "nosuch"]), 1);
+    assert!(err.contains("No such image: nosuch:latest"), "{err}");
+    let err = fails(d.docker(&["image", "inspect", "nosuch"]), 1);
+    assert!(err.contains("No such image: nosuch"), "{err}");
+}
+
+#[test]
+fn pull_errors_are_dockerds() {
+    let Some((registry, _)) = setup("pull_errors_are_dockerds", Fixture::Busybox, "busybox") else {
+        return;
+    };
+    let d = berthd(&[]);
+    let err = fails(
+        d.docker(&["pull", &format!("{}/busybox:nosuch", registry.host)]),
+        1,
+    );
+    assert!(
+        err.contains(&format!(
+            "manifest for {}/busybox:nosuch not found: manifest unknown",
+            registry.host
+        )),
+        "{err}"
+    );
+    let err = fails(d.docker(&["pull", "scratch"]), 1);
+    assert!(err.contains("'scratch' is a reserved name"), "{err}");
+    let closed = berth_testutil::registry::free_port();
+    let err = fails(d.docker(&["pull", &format!("127.0.0.1:{closed}/x")]), 1);
+    assert!(err.contains("onnection refused"), "{err}");
+    let err = fails(d.docker(&["pull", "Upper/Case"]), 1);
+    assert!(err.contains("must be lowercase"), "{err}");
+    assert!(
+        blobs(&d).is_empty(),
+        "failed pulls keep nothing: {:?}",
+        blobs(&d)
+    );
+}
