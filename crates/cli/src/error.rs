@@ -45,8 +45,9 @@ pub enum CliError {
         /// The exit code.
         code: i32,
     },
-    /// A local file or stream.
-    #[error("{what}: {source}")]
+    /// A local file or stream (worded as Go words system errors:
+    /// `open x: no such file or directory`).
+    #[error("{what}: {}", go_error(source))]
     Io {
         /// What was being done (`open rootfs.tar`).
         what: String,
@@ -57,6 +58,23 @@ pub enum CliError {
     /// Starting the daemon failed.
     #[error(transparent)]
     Autostart(#[from] crate::autostart::AutostartError),
+}
+
+/// An I/O error as Go prints it: the system's message in lower case,
+/// without Rust's `(os error N)`.
+pub fn go_error(e: &std::io::Error) -> String {
+    let text = e.to_string();
+    let text = match text.find(" (os error ") {
+        Some(i) => text[..i].to_string(),
+        None => text,
+    };
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(c) if e.raw_os_error().is_some() => {
+            c.to_lowercase().collect::<String>() + chars.as_str()
+        }
+        _ => text,
+    }
 }
 
 impl CliError {

@@ -51,6 +51,10 @@ pub enum Shape {
     Struct(&'static str, &'static [Field]),
     /// A pointer to a struct.
     Ptr(&'static Shape),
+    /// A struct not described field by field: the JSON object's fields in
+    /// the daemon's order (the daemon encodes the same Go type, so its
+    /// order is the struct's), values raw; null is a nil pointer.
+    JsonStruct(&'static str),
     /// `interface{}` or a type not described: the raw JSON.
     Any,
 }
@@ -100,7 +104,7 @@ pub fn typed(j: Option<&Json>, shape: &Shape) -> Value {
                         let v = match elem {
                             MapElem::Str => typed(Some(v), &Shape::Str),
                             MapElem::Empty => elem.zero(),
-                            MapElem::Any => Value::from_json_raw(v),
+                            MapElem::Any | MapElem::Ordered => Value::from_json_ordered(v),
                         };
                         (k.clone(), v)
                     })
@@ -126,9 +130,20 @@ pub fn typed(j: Option<&Json>, shape: &Shape) -> Value {
             None => Value::Nil(NilKind::Pointer),
             Some(_) => typed(j, inner),
         },
+        Shape::JsonStruct(name) => match j {
+            Some(Json::Object(entries)) => {
+                let mut s = Struct::new(name);
+                for (k, v) in entries {
+                    s.fields.push((k.clone(), Value::from_json_ordered(v)));
+                }
+                Value::from(s)
+            }
+            None => Value::Nil(NilKind::Pointer),
+            Some(other) => Value::from_json_ordered(other),
+        },
         Shape::Any => match j {
             None => Value::Nil(NilKind::Interface),
-            Some(v) => Value::from_json_raw(v),
+            Some(v) => Value::from_json_ordered(v),
         },
     }
 }

@@ -61,17 +61,52 @@ use clap::error::{ContextKind, ContextValue, ErrorKind};
 
 use crate::error::CliError;
 
-/// The usage line clap's error carries (`berth images [OPTIONS] ...`).
-fn usage_of(e: &clap::Error) -> String {
-    match e.get(ContextKind::Usage) {
-        Some(ContextValue::StyledStr(s)) => s
-            .to_string()
-            .trim()
-            .trim_start_matches("Usage:")
-            .trim()
-            .to_string(),
-        _ => "berth [OPTIONS] COMMAND".into(),
+/// The (sub)command `args` name, following subcommand names past the
+/// global flags and their values.
+fn resolve_command(args: &[std::ffi::OsString]) -> clap::Command {
+    use clap::CommandFactory;
+    let mut cmd = cli::Cli::command();
+    let takes_value = [
+        "-H",
+        "--host",
+        "--config",
+        "-l",
+        "--log-level",
+        "--tlscacert",
+        "--tlscert",
+        "--tlskey",
+    ];
+    let mut it = args
+        .iter()
+        .skip(1)
+        .map(|a| a.to_string_lossy().into_owned());
+    let mut at_root = true;
+    while let Some(a) = it.next() {
+        if a.starts_with('-') {
+            if at_root && takes_value.contains(&a.as_str()) {
+                it.next();
+            }
+            continue;
+        }
+        let found = cmd
+            .get_subcommands()
+            .find(|c| c.get_name() == a || c.get_all_aliases().any(|al| al == a))
+            .cloned();
+        match found {
+            Some(sub) => {
+                cmd = sub;
+                at_root = false;
+            }
+            None => break,
+        }
     }
+    cmd
+}
+
+/// The usage line of a command (`berth images [OPTIONS] ...`).
+fn usage_line(cmd: &clap::Command) -> String {
+    let text = cmd.clone().render_usage().to_string();
+    text.trim().trim_start_matches("Usage:").trim().to_string()
 }
 
 /// The command path of a usage line (`berth image ls`).
@@ -92,11 +127,30 @@ fn context_str(e: &clap::Error, kind: ContextKind) -> String {
     }
 }
 
+/// `-H, --human` for the flag clap names `--human[=<HUMAN>]` or `-H`.
+fn flag_names(cmd: &clap::Command, arg: &str) -> String {
+    let name = arg.split(['[', '=', ' ']).next().unwrap_or(arg);
+    let found = cmd.get_arguments().find(|a| {
+        a.get_long().is_some_and(|l| format!("--{l}") == name)
+            || a.get_short().is_some_and(|c| format!("-{c}") == name)
+    });
+    match found {
+        Some(a) => match (a.get_short(), a.get_long()) {
+            (Some(s), Some(l)) => format!("-{s}, --{l}"),
+            (None, Some(l)) => format!("--{l}"),
+            (Some(s), None) => format!("-{s}"),
+            (None, None) => name.to_string(),
+        },
+        None => name.to_string(),
+    }
+}
+
 /// A clap error in docker's words: `unknown flag: --x`, `unknown
 /// shorthand flag: 'x' in -x`, `flag needs an argument: --format`, with the
 /// usage line (exit 125); unknown commands exit 1.
-fn clap_error(e: &clap::Error) -> Option<CliError> {
-    let usage = usage_of(e);
+fn clap_error(e: &clap::Error, args: &[std::ffi::OsString]) -> Option<CliError> {
+    let cmd = resolve_command(args);
+    let usage = usage_line(&cmd);
     let path = path_of(&usage);
     let with_usage = |msg: String| {
         CliError::Flags(format!(
@@ -134,16 +188,21 @@ fn clap_error(e: &clap::Error) -> Option<CliError> {
                 )))
             }
         }
-        ErrorKind::InvalidValue | ErrorKind::NoEquals => {
+        ErrorKind::InvalidValue | ErrorKind::NoEquals | ErrorKind::ValueValidation => {
             let arg = context_str(e, ContextKind::InvalidArg);
             let value = context_str(e, ContextKind::InvalidValue);
-            let flag = arg.split_whitespace().next().unwrap_or(&arg).to_string();
+            let names = flag_names(&cmd, &arg);
             if value.is_empty() {
-                Some(with_usage(format!("flag needs an argument: {flag}")))
+                let long = names.rsplit(", ").next().unwrap_or(&names).to_string();
+                Some(with_usage(format!("flag needs an argument: {long}")))
             } else {
+                let reason = if arg.contains("--human") {
+                    format!("strconv.ParseBool: parsing {value:?}: invalid syntax")
+                } else {
+                    e.kind().to_string()
+                };
                 Some(with_usage(format!(
-                    "invalid argument {value:?} for {flag:?} flag: {}",
-                    e.kind()
+                    "invalid argument {value:?} for {names:?} flag: {reason}"
                 )))
             }
         }
@@ -161,9 +220,9 @@ fn clap_error(e: &clap::Error) -> Option<CliError> {
 
 /// Run `berth` with `args` (the program name first); the exit code.
 pub fn run(args: Vec<std::ffi::OsString>) -> i32 {
-    let parsed = match cli::Cli::try_parse_from(args) {
+    let parsed = match cli::Cli::try_parse_from(&args) {
         Ok(p) => p,
-        Err(e) => match clap_error(&e) {
+        Err(e) => match clap_error(&e, &args) {
             None => {
                 let _ = e.print();
                 return 0;

@@ -63,8 +63,13 @@ fn plural(n: usize) -> &'static str {
 }
 
 fn usage_error(u: Usage, what: String) -> CliError {
+    usage_error_with(u, what, "Run")
+}
+
+/// docker words the "at least" error with `See` where the others say `Run`.
+fn usage_error_with(u: Usage, what: String, verb: &str) -> CliError {
     CliError::Usage(format!(
-        "berth: '{}' {what}\n\nUsage:  {}\n\nRun '{} --help' for more information",
+        "berth: '{}' {what}\n\nUsage:  {}\n\n{verb} '{} --help' for more information",
         u.path, u.line, u.path
     ))
 }
@@ -82,9 +87,10 @@ pub fn min_args(u: Usage, args: &[String], n: usize) -> Result<(), CliError> {
     if args.len() >= n {
         return Ok(());
     }
-    Err(usage_error(
+    Err(usage_error_with(
         u,
         format!("requires at least {n} {}", plural(n)),
+        "See",
     ))
 }
 

@@ -3,7 +3,7 @@
 //! `--format` templates see what they see with docker (nil slices print
 //! `[]`, missing labels index to `""`, `{{json .}}` has docker's keys).
 //! `Config` flattens docker's embedded `ImageConfig` and its extension;
-//! `ContainerConfig` stays raw.
+//! `ContainerConfig` and `Descriptor` keep the daemon's field order.
 
 use crate::format::template::MapElem;
 use crate::inspect::{Field, Shape};
@@ -57,8 +57,8 @@ static ROOTFS: [Field; 2] = [
 
 static METADATA: [Field; 1] = [f("LastTagTime", true, Shape::Time)];
 
-static CONTAINER_CONFIG: Shape = Shape::Any;
-static DESCRIPTOR: Shape = Shape::Any;
+static CONTAINER_CONFIG: Shape = Shape::JsonStruct("container.Config");
+static DESCRIPTOR: Shape = Shape::JsonStruct("v1.Descriptor");
 
 static INSPECT: [Field; 21] = [
     Field {

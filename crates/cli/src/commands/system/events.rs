@@ -46,7 +46,7 @@ static MESSAGE: [Field; 9] = [
     f("TimeNano", "timeNano", true, Shape::Int),
 ];
 /// docker's `events.Message`.
-static MESSAGE_SHAPE: Shape = Shape::Struct("events.Message", &MESSAGE);
+static MESSAGE_SHAPE: Shape = Shape::Struct("*events.Message", &MESSAGE);
 
 /// Go's `time.ParseDuration` in nanoseconds.
 pub fn parse_duration(s: &str) -> Option<i128> {

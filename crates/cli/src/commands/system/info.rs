@@ -34,7 +34,7 @@ fn info_value(server: Option<&Json>, debug: bool) -> Value {
     let mut s = Struct::new("system.dockerInfo");
     if let Some(Json::Object(entries)) = server {
         for (k, v) in entries {
-            s.fields.push((k.clone(), Value::from_json_raw(v)));
+            s.fields.push((k.clone(), Value::from_json_ordered(v)));
         }
     }
     s.fields.push(("ClientInfo".into(), client_info(debug)));
@@ -75,15 +75,16 @@ pub fn run(app: &App, a: &FormatArgs, u: Usage) -> Result<(), CliError> {
     if let Some(e) = err {
         return Err(e);
     }
-    let out = tmpl
-        .render(&info_value(server.as_ref(), debug))
-        .map_err(|e| {
-            CliError::Usage(format!(
-                "template: {}",
-                e.0.trim_start_matches("template: ")
-            ))
-        })?;
-    print(&format!("{out}\n"))
+    // docker prints what the template wrote and a newline, then the error
+    let (out, r) = tmpl.execute_with(
+        &info_value(server.as_ref(), debug),
+        crate::format::template::Options {
+            missing_key_error: false,
+            funcs: crate::format::template::FuncSet::Basic,
+        },
+    );
+    print(&format!("{}\n", out.unwrap_or_default()))?;
+    r.map_err(|e| CliError::Usage(e.0))
 }
 
 fn fetch(app: &App) -> (Option<Json>, Option<CliError>) {
@@ -283,6 +284,10 @@ fn server_lines(j: &Json, debug: bool, user: &str, out: &mut String, warnings: &
             .unwrap_or_default()
             .iter()
             .map(|c| {
+                // the API writes a CIDR as a string ("127.0.0.0/8")
+                if let Some(text) = c.as_str() {
+                    return text.to_string();
+                }
                 let ip = c.get("IP").and_then(Json::as_str).unwrap_or("");
                 let bits: u32 = c
                     .get("Mask")
@@ -360,7 +365,7 @@ mod tests {
 
     #[test]
     fn pretty_server_section() {
-        let j = Json::parse(br#"{"Containers":1,"ContainersRunning":0,"ContainersPaused":0,"ContainersStopped":1,"Images":2,"Driver":"overlay2","DriverStatus":[["Backing Filesystem","extfs"]],"Plugins":{"Volume":["local"],"Network":["host","null"],"Authorization":null,"Log":["json-file"]},"Swarm":{"LocalNodeState":"inactive"},"Runtimes":{"runc":{},"berth":{}},"DefaultRuntime":"runc","OSType":"linux","SecurityOptions":["name=seccomp,profile=default","name=cgroupns"],"NCPU":2,"MemTotal":4294967296,"DockerRootDir":"/var/lib/berth","RegistryConfig":{"InsecureRegistryCIDRs":[{"IP":"127.0.0.0","Mask":"/wAAAA=="}],"IndexConfigs":{"docker.io":{"Secure":true}}},"Warnings":["WARNING: x"]}"#).unwrap();
+        let j = Json::parse(br#"{"Containers":1,"ContainersRunning":0,"ContainersPaused":0,"ContainersStopped":1,"Images":2,"Driver":"overlay2","DriverStatus":[["Backing Filesystem","extfs"]],"Plugins":{"Volume":["local"],"Network":["host","null"],"Authorization":null,"Log":["json-file"]},"Swarm":{"LocalNodeState":"inactive"},"Runtimes":{"runc":{},"berth":{}},"DefaultRuntime":"runc","OSType":"linux","SecurityOptions":["name=seccomp,profile=default","name=cgroupns"],"NCPU":2,"MemTotal":4294967296,"DockerRootDir":"/var/lib/berth","RegistryConfig":{"InsecureRegistryCIDRs":["127.0.0.0/8",{"IP":"10.0.0.0","Mask":"/wAAAA=="}],"IndexConfigs":{"docker.io":{"Secure":true}}},"Warnings":["WARNING: x"]}"#).unwrap();
         let mut out = String::new();
         let mut w = Vec::new();
         server_lines(&j, false, "", &mut out, &mut w);
@@ -371,7 +376,7 @@ mod tests {
         );
         assert!(out.contains(" Total Memory: 4GiB\n"), "{out}");
         assert!(
-            out.contains(" Insecure Registries:\n  127.0.0.0/8\n"),
+            out.contains(" Insecure Registries:\n  127.0.0.0/8\n  10.0.0.0/8\n"),
             "{out}"
         );
         assert_eq!(w, vec!["WARNING: x".to_string()]);

@@ -204,7 +204,7 @@ pub fn run(app: &App, a: &FormatArgs, u: Usage) -> Result<(), CliError> {
         Some("json") => "{{json .}}",
         Some(f) => f,
     };
-    let tmpl = Template::parse(format).map_err(|e| CliError::Status {
+    let tmpl = Template::parse_named("version", format).map_err(|e| CliError::Status {
         message: format!("template parsing error: {e}"),
         code: 64,
     })?;
@@ -252,7 +252,7 @@ pub fn run(app: &App, a: &FormatArgs, u: Usage) -> Result<(), CliError> {
     if let Some(e) = error {
         return Err(e);
     }
-    r.map_err(|e| CliError::Usage(e.to_string()))
+    r.map_err(|e| CliError::Usage(e.0))
 }
 
 #[cfg(test)]

@@ -32,20 +32,28 @@ pub struct TemplateError(pub String);
 /// A parsed template.
 #[derive(Debug, Clone)]
 pub struct Template {
+    name: String,
     src: String,
     tree: parse::Tree,
 }
 
 impl Template {
-    /// Parse a template with docker's functions.
+    /// Parse an anonymous template with docker's functions.
     pub fn parse(src: &str) -> Result<Template, TemplateError> {
+        Template::parse_named("", src)
+    }
+
+    /// Parse a template named `name` (Go puts the name in its errors:
+    /// `template: version:1: ...`).
+    pub fn parse_named(name: &str, src: &str) -> Result<Template, TemplateError> {
         match parse::parse(src, &funcs::exists) {
             Ok(tree) => Ok(Template {
+                name: name.to_string(),
                 src: src.to_string(),
                 tree,
             }),
             Err(e) => Err(TemplateError(format!(
-                "template: :{}: {}",
+                "template: {name}:{}: {}",
                 line_of(src, e.pos),
                 e.msg
             ))),
@@ -72,8 +80,9 @@ impl Template {
                 (
                     Some(partial),
                     Err(TemplateError(format!(
-                        "template: :{line}:{col}: executing \"\" at <{ctx}>: {}",
-                        e.msg
+                        "template: {name}:{line}:{col}: executing \"{name}\" at <{ctx}>: {}",
+                        e.msg,
+                        name = self.name
                     ))),
                 )
             }

@@ -614,23 +614,32 @@ impl Parser<'_> {
         let pos = t.pos;
         let base = match t.tok {
             Tok::Field(name) => {
+                // Go reports a chain (.A.B) at its second element
                 let mut idents = vec![name];
+                let mut at = pos;
                 while let Tok::Field(n) = self.peek().clone() {
+                    if idents.len() == 1 {
+                        at = self.pos();
+                    }
                     self.i += 1;
                     idents.push(n);
                 }
-                return Ok(Arg::Field(pos, idents));
+                return Ok(Arg::Field(at, idents));
             }
             Tok::Variable(name) => {
                 if !self.vars.contains(&name) {
                     return self.err(format!("undefined variable \"{name}\""), pos);
                 }
                 let mut idents = Vec::new();
+                let mut at = pos;
                 while let Tok::Field(n) = self.peek().clone() {
+                    if idents.is_empty() {
+                        at = self.pos();
+                    }
                     self.i += 1;
                     idents.push(n);
                 }
-                return Ok(Arg::Variable(pos, name, idents));
+                return Ok(Arg::Variable(at, name, idents));
             }
             Tok::Dot => Arg::Dot(pos),
             Tok::Nil => Arg::Nil(pos),

@@ -184,7 +184,7 @@ fn errors_read_like_go() {
         (
             "x\n  {{.Os.Foo}}",
             &ins,
-            "template: :2:4: executing \"\" at <.Os.Foo>: can't evaluate field Foo in type string",
+            "template: :2:7: executing \"\" at <.Os.Foo>: can't evaluate field Foo in type string",
         ),
         (
             "{{eq .Size 1 | printf \"%v\"}}",

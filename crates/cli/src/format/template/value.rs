@@ -38,13 +38,17 @@ pub enum MapElem {
     Str,
     /// `map[string]struct {}` (exposed ports, volumes): zero is `{}`.
     Empty,
+    /// A JSON object from the daemon standing for a Go struct or map in a
+    /// typed value: encodes in the daemon's key order (the struct's field
+    /// order, or Go's sorted map keys); zero is a nil interface.
+    Ordered,
 }
 
 impl MapElem {
     /// The zero value of the element type.
     pub fn zero(self) -> Value {
         match self {
-            MapElem::Any => Value::Nil(NilKind::Interface),
+            MapElem::Any | MapElem::Ordered => Value::Nil(NilKind::Interface),
             MapElem::Str => Value::Str(String::new()),
             MapElem::Empty => Value::Struct(Rc::new(Struct::new("struct {}"))),
         }
@@ -52,7 +56,7 @@ impl MapElem {
 
     fn go_name(self) -> &'static str {
         match self {
-            MapElem::Any => "map[string]interface {}",
+            MapElem::Any | MapElem::Ordered => "map[string]interface {}",
             MapElem::Str => "map[string]string",
             MapElem::Empty => "map[string]struct {}",
         }
@@ -365,9 +369,14 @@ impl Value {
                 }
                 out.push(']');
             }
-            Value::Map(entries, _) => {
+            Value::Map(entries, elem) => {
                 out.push('{');
-                for (i, (k, v)) in sorted_entries(entries).into_iter().enumerate() {
+                let ordered: Vec<(&String, &Value)> = if *elem == MapElem::Ordered {
+                    entries.iter().map(|(k, v)| (k, v)).collect()
+                } else {
+                    sorted_entries(entries)
+                };
+                for (i, (k, v)) in ordered.into_iter().enumerate() {
                     if i > 0 {
                         out.push(',');
                     }
@@ -409,6 +418,24 @@ impl Value {
             Value::Time { rfc3339, .. } => {
                 crate::format::json::write_string(out, rfc3339, escape_html)
             }
+        }
+    }
+
+    /// Decoded JSON inside a typed value: objects become maps that encode
+    /// in the daemon's order ([`MapElem::Ordered`]), numbers stay as
+    /// written.
+    pub fn from_json_ordered(v: &crate::format::json::Json) -> Value {
+        use crate::format::json::Json;
+        match v {
+            Json::Array(items) => Value::List(items.iter().map(Value::from_json_ordered).collect()),
+            Json::Object(entries) => Value::Map(
+                entries
+                    .iter()
+                    .map(|(k, v)| (k.clone(), Value::from_json_ordered(v)))
+                    .collect(),
+                MapElem::Ordered,
+            ),
+            other => Value::from_json_raw(other),
         }
     }
 

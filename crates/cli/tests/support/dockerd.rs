@@ -1,0 +1,285 @@
+//! A private dockerd (Debian's docker.io, installed by
+//! scripts/install-docker) as crates/runtime-cli/tests/docker.rs starts
+//! one: every path under one temporary directory (data root, exec root,
+//! pid file, socket, trust key, containerd's state), its own containerd
+//! namespace, no bridge and no iptables, inside a private mount namespace
+//! whose `/run` is a fresh tmpfs (containerd puts shim sockets in
+//! `/run/containerd` whatever it is told). Stopped by pid; whatever it
+//! leaves (processes, mounts, host paths) is reported.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use super::{COMMAND_TIMEOUT, DOCKER_CLI, Out, poll, run_timed, which};
+
+/// Host paths a stray dockerd or containerd would create.
+const WATCHED: [&str; 6] = [
+    "/run/containerd",
+    "/run/docker",
+    "/run/docker.sock",
+    "/var/lib/docker",
+    "/var/lib/containerd",
+    "/etc/docker/key.json",
+];
+
+/// A dockerd of the test's own.
+pub struct Dockerd {
+    dir: PathBuf,
+    child: Option<Child>,
+    containerd_pid: Option<u32>,
+    host_before: Vec<(&'static str, bool)>,
+    done: bool,
+}
+
+impl Dockerd {
+    /// Start one (extra dockerd flags in `extra`); None after a SKIP line
+    /// when not root or dockerd / the docker CLI / unshare are missing.
+    pub fn start(test: &str, extra: &[String]) -> Option<Dockerd> {
+        if !berth_testutil::require_root(test) {
+            return None;
+        }
+        let Some(dockerd) = which("dockerd") else {
+            eprintln!("SKIP: {test}: dockerd is not on PATH (scripts/install-docker installs it)");
+            return None;
+        };
+        if !Path::new(DOCKER_CLI).exists() {
+            eprintln!("SKIP: {test}: the docker CLI 28 ({DOCKER_CLI}) is missing");
+            return None;
+        }
+        for tool in ["unshare", "containerd", "tar"] {
+            if which(tool).is_none() {
+                eprintln!("SKIP: {test}: {tool} is not on PATH");
+                return None;
+            }
+        }
+        let dir = tempfile::Builder::new()
+            .prefix("berth-cli-dockerd-")
+            .tempdir()
+            .expect("create the daemon's directory")
+            .keep();
+        let host_before = WATCHED
+            .iter()
+            .map(|p| (*p, Path::new(p).symlink_metadata().is_ok()))
+            .collect();
+        let mut d = Dockerd {
+            dir,
+            child: None,
+            containerd_pid: None,
+            host_before,
+            done: false,
+        };
+        if let Err(e) = d.spawn(&dockerd, extra) {
+            let leaks = d.shutdown();
+            panic!("dockerd did not start: {e}\nleftovers: {leaks:?}");
+        }
+        Some(d)
+    }
+
+    /// The daemon's directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Its unix socket.
+    pub fn socket(&self) -> PathBuf {
+        self.dir.join("docker.sock")
+    }
+
+    /// Its log.
+    pub fn log(&self) -> String {
+        let log = std::fs::read_to_string(self.dir.join("dockerd.log")).unwrap_or_default();
+        let lines: Vec<&str> = log
+            .lines()
+            .filter(|l| !l.contains("level=debug") && !l.contains("level=info"))
+            .collect();
+        lines[lines.len().saturating_sub(40)..].join("\n")
+    }
+
+    fn spawn(&mut self, bin: &Path, extra: &[String]) -> Result<(), String> {
+        let d = self.dir.display().to_string();
+        for sub in ["data", "exec"] {
+            std::fs::create_dir_all(self.dir.join(sub)).map_err(|e| format!("mkdir {sub}: {e}"))?;
+        }
+        let config = self.dir.join("daemon.json");
+        std::fs::write(
+            &config,
+            serde_json::json!({ "deprecated-key-path": self.dir.join("key.json") }).to_string(),
+        )
+        .map_err(|e| format!("write daemon.json: {e}"))?;
+        let log = std::fs::File::create(self.dir.join("dockerd.log")).map_err(|e| e.to_string())?;
+        let err = log.try_clone().map_err(|e| e.to_string())?;
+        let mut args: Vec<String> = vec![
+            format!("--config-file={}", config.display()),
+            format!("--data-root={d}/data"),
+            format!("--exec-root={d}/exec"),
+            format!("--pidfile={d}/docker.pid"),
+            format!("--host=unix://{d}/docker.sock"),
+            "--iptables=false".into(),
+            "--ip6tables=false".into(),
+            "--ip-masq=false".into(),
+            "--bridge=none".into(),
+            "--storage-driver=overlay2".into(),
+            "--containerd-namespace=berthcli".into(),
+            "--containerd-plugins-namespace=berthcli-plugins".into(),
+        ];
+        args.extend(extra.iter().cloned());
+        let child = Command::new("unshare")
+            .args(["--mount", "--propagation", "private", "--", "sh", "-c"])
+            .arg("mount -t tmpfs -o mode=0755,size=64m berth-cli-run /run && exec \"$@\"")
+            .arg("berth-cli-dockerd")
+            .arg(bin)
+            .args(&args)
+            .current_dir("/")
+            .stdin(Stdio::null())
+            .stdout(log)
+            .stderr(err)
+            .spawn()
+            .map_err(|e| format!("spawn unshare/dockerd: {e}"))?;
+        self.child = Some(child);
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            if let Some(c) = self.child.as_mut()
+                && let Ok(Some(status)) = c.try_wait()
+            {
+                return Err(format!(
+                    "dockerd exited during startup: {status}\n{}",
+                    self.log()
+                ));
+            }
+            let out = self.docker(&["version", "--format", "{{.Server.Version}}"]);
+            if out.code == 0 {
+                break;
+            }
+            if Instant::now() > deadline {
+                return Err(format!(
+                    "dockerd did not answer within 60 s\n{}",
+                    self.log()
+                ));
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        self.containerd_pid = read_pid(&self.dir.join("exec/containerd/containerd.pid"));
+        Ok(())
+    }
+
+    /// The docker CLI against this daemon (its own client config).
+    pub fn docker(&self, args: &[&str]) -> Out {
+        let mut cmd = Command::new(DOCKER_CLI);
+        cmd.args(args)
+            .env("DOCKER_HOST", format!("unix://{}", self.socket().display()))
+            .env("DOCKER_CONFIG", self.dir.join("admin-config"))
+            .env("DOCKER_CLI_HINTS", "false")
+            .env_remove("DOCKER_CONTEXT")
+            .stdin(Stdio::null());
+        run_timed(&mut cmd, COMMAND_TIMEOUT)
+    }
+
+    /// Stop dockerd (TERM by pid, then KILL) and report what was left.
+    pub fn shutdown(&mut self) -> Vec<String> {
+        self.done = true;
+        let mut leaks = Vec::new();
+        if let Some(mut child) = self.child.take() {
+            let pid = child.id();
+            signal(pid, "TERM");
+            if !poll(Duration::from_secs(30), || {
+                matches!(child.try_wait(), Ok(Some(_)))
+            }) {
+                leaks.push(format!(
+                    "dockerd (pid {pid}) ignored SIGTERM for 30 s; killed"
+                ));
+                let _ = child.kill();
+                let _ = child.wait();
+            }
+        }
+        if let Some(pid) = self.containerd_pid
+            && !poll(Duration::from_secs(15), || !refers_to(pid, &self.dir))
+        {
+            leaks.push(format!("containerd (pid {pid}) outlived dockerd; stopped"));
+            signal(pid, "KILL");
+        }
+        let procs = processes_referring_to(&self.dir);
+        if !procs.is_empty() {
+            leaks.push(format!("processes left behind: {procs:?}"));
+            for (pid, _) in &procs {
+                signal(*pid, "KILL");
+            }
+        }
+        let mut mounts = super::mounts_under(&self.dir);
+        if !mounts.is_empty() {
+            leaks.push(format!("mounts left on the host: {mounts:?}"));
+            mounts.sort_by_key(|m| std::cmp::Reverse(m.len()));
+            for m in &mounts {
+                let _ = Command::new("umount").arg("-l").arg(m).status();
+            }
+        }
+        if let Err(e) = std::fs::remove_dir_all(&self.dir) {
+            leaks.push(format!("cannot remove {}: {e}", self.dir.display()));
+        }
+        for (p, existed) in &self.host_before {
+            if Path::new(p).symlink_metadata().is_ok() != *existed {
+                leaks.push(format!("host path {p} changed (existed before: {existed})"));
+            }
+        }
+        leaks
+    }
+}
+
+impl Drop for Dockerd {
+    fn drop(&mut self) {
+        if !self.done {
+            for l in self.shutdown() {
+                eprintln!("dockerd cleanup: {l}");
+            }
+        }
+    }
+}
+
+fn read_pid(path: &Path) -> Option<u32> {
+    std::fs::read_to_string(path).ok()?.trim().parse().ok()
+}
+
+/// Send a signal by pid with kill(1).
+fn signal(pid: u32, sig: &str) {
+    let _ = Command::new("kill")
+        .args(["-s", sig, &pid.to_string()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status();
+}
+
+fn cmdline(pid: u32) -> String {
+    std::fs::read(format!("/proc/{pid}/cmdline"))
+        .map(|b| String::from_utf8_lossy(&b).replace('\0', " "))
+        .unwrap_or_default()
+}
+
+fn alive(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|s| s.rsplit_once(") ").map(|(_, rest)| !rest.starts_with('Z')))
+        .unwrap_or(false)
+}
+
+/// A live process whose cwd, exe or command line mentions `dir`.
+fn refers_to(pid: u32, dir: &Path) -> bool {
+    let needle = dir.display().to_string();
+    let link = |l: &str| {
+        std::fs::read_link(format!("/proc/{pid}/{l}"))
+            .map(|p| p.display().to_string())
+            .unwrap_or_default()
+    };
+    alive(pid) && (cmdline(pid).contains(&needle) || link("cwd").contains(&needle))
+}
+
+fn processes_referring_to(dir: &Path) -> Vec<(u32, String)> {
+    let me = std::process::id();
+    std::fs::read_dir("/proc")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|&pid| pid != me && refers_to(pid, dir))
+        .map(|pid| (pid, cmdline(pid)))
+        .collect()
+}
