@@ -102,6 +102,8 @@ pub struct BlobReader {
     digester: Option<Digester>,
     offset: u64,
     resumes: u32,
+    /// Broken streams and failed reopenings since the last byte received.
+    failures: u32,
     progress: Option<Progress>,
     done: bool,
 }
@@ -143,6 +145,7 @@ impl Repository {
             digester: Some(desc.digest.algorithm().digester()),
             offset: 0,
             resumes: 0,
+            failures: 0,
             progress: None,
             done: false,
         };
@@ -259,10 +262,9 @@ impl BlobReader {
         self.body = None;
         let max = self.repo.client.max_retries();
         let mut cause = cause;
-        let mut failures = 0u32;
         loop {
-            failures += 1;
-            if failures > max {
+            self.failures += 1;
+            if self.failures > max {
                 return Err(if cause.kind() == io::ErrorKind::UnexpectedEof {
                     BlobError::Truncated {
                         digest: self.digest.clone(),
@@ -278,7 +280,7 @@ impl BlobReader {
                 }
                 .into_io());
             }
-            let pause = self.repo.client.config().retry_backoff * failures;
+            let pause = self.repo.client.config().retry_backoff * self.failures;
             std::thread::sleep(pause);
             match self.open() {
                 Ok(Opened::Body(b)) => {
@@ -382,6 +384,7 @@ impl Read for BlobReader {
                         d.update(&buf[..n]);
                     }
                     self.offset += n_u64;
+                    self.failures = 0;
                     if let Some(p) = self.progress.as_mut() {
                         p(self.offset);
                     }

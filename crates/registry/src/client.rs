@@ -7,6 +7,10 @@
 //! the `WWW-Authenticate` challenge. Later calls send an `Authorization` header up front (a
 //! cached token, or Basic), so an authenticated pull costs no extra 401 round trips. A 401 with
 //! a challenge refreshes the challenge and the token and retries once.
+//!
+//! Redirects (of `GET` and `HEAD`, e.g. a blob to a CDN) are followed here rather than inside
+//! the HTTP library, so that the `Authorization` header is only ever sent to the registry's
+//! own scheme and `host:port`, never to the host a redirect or upload location points to.
 
 use std::collections::HashMap;
 use std::io::Read;
@@ -25,7 +29,7 @@ use crate::credentials::Credentials;
 use crate::error::{Error, Result, StatusError, parse_error_body};
 use crate::repository::Repository;
 use crate::tls;
-use crate::url::authority;
+use crate::url::{authority, origin, resolve};
 
 /// A registry client. Cheap to clone and to share across threads: clones share connection
 /// pools, TLS material, host state and the token cache.
@@ -119,6 +123,9 @@ impl<'a> Call<'a> {
     }
 }
 
+/// Redirects followed for one call.
+const MAX_REDIRECTS: u32 = 10;
+
 /// How much of an error body is read to build the message.
 const ERROR_BODY_LIMIT: u64 = 64 * 1024;
 
@@ -192,8 +199,9 @@ impl Client {
             .timeout_connect(Some(c.connect_timeout))
             .timeout_recv_response(Some(c.read_timeout))
             .timeout_per_read(Some(c.read_timeout))
-            .max_redirects(10)
-            .redirect_auth_headers(RedirectAuthHeaders::SameHost)
+            // Redirects are followed by `send`, which decides where credentials go.
+            .max_redirects(0)
+            .redirect_auth_headers(RedirectAuthHeaders::Never)
             .max_idle_connections(64)
             .max_idle_connections_per_host(16)
             .tls_config(tls::tls_config(roots, certs.client, verify))
@@ -364,13 +372,17 @@ impl Client {
         let mut attempt = 0;
         let mut reauthenticated = false;
         let mut stale: Option<String> = None;
-        let same_host = authority(&call.url).as_deref() == Some(host.authority.as_str());
-        let agent = if same_host {
-            host.agent.clone()
-        } else {
-            self.agent_for_url(&call.url)?
-        };
+        let mut redirects = 0;
         loop {
+            // Credentials go only to the registry host itself (same scheme and host:port):
+            // never to a CDN or storage backend a redirect or upload location points to.
+            let same_host = authority(&call.url).as_deref() == Some(host.authority.as_str())
+                && origin(&call.url) == Some(host.base.as_str());
+            let agent = if same_host {
+                host.agent.clone()
+            } else {
+                self.agent_for_url(&call.url)?
+            };
             let authorization = if same_host {
                 self.inner
                     .tokens
@@ -386,7 +398,22 @@ impl Client {
                 continue;
             }
             let resp = result?;
-            if resp.status() != 401 || reauthenticated || !call.replayable() || !same_host {
+            let status = resp.status().as_u16();
+            if matches!(status, 301 | 302 | 303 | 307 | 308)
+                && matches!(call.method, "GET" | "HEAD")
+                && let Some(location) = header(&resp, "location")
+            {
+                redirects += 1;
+                if redirects > MAX_REDIRECTS {
+                    return Err(Error::Garbage {
+                        url: call.url.clone(),
+                        reason: format!("more than {MAX_REDIRECTS} redirects"),
+                    });
+                }
+                call.url = resolve(&call.url, location);
+                continue;
+            }
+            if status != 401 || reauthenticated || !call.replayable() || !same_host {
                 return Ok(resp);
             }
             let Some(ch) = challenge::select(header_values(&resp, "www-authenticate")) else {

@@ -180,6 +180,12 @@ impl Server {
                     let hits = hits.clone();
                     std::thread::spawn(move || {
                         let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
+                        // A TLS ClientHello (a client trying HTTPS first): hang up.
+                        let mut first = [0u8; 1];
+                        if stream.peek(&mut first).is_ok_and(|n| n == 1) && first[0] == 0x16 {
+                            let _ = stream.shutdown(std::net::Shutdown::Both);
+                            return;
+                        }
                         let Some(req) = read_request(&stream) else {
                             return;
                         };
