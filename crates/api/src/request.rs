@@ -106,6 +106,25 @@ async fn collect_limited(mut body: Incoming, limit: usize) -> Result<Bytes, ApiE
     Ok(Bytes::from(out))
 }
 
+/// How much of an upload is read and thrown away when a request fails
+/// before consuming it. A client still writing its body when the connection
+/// closes sees a broken pipe instead of the error; past this much, it does.
+const DRAIN_LIMIT: u64 = 64 << 20;
+
+/// Reads and discards what is left of a body (up to [`DRAIN_LIMIT`]), so
+/// that the client has finished sending when it gets the answer.
+pub async fn drain(mut body: Incoming) {
+    let mut seen = 0u64;
+    while seen < DRAIN_LIMIT {
+        match body.frame().await {
+            Some(Ok(frame)) => {
+                seen += frame.data_ref().map_or(0, |d| d.len() as u64);
+            }
+            _ => return,
+        }
+    }
+}
+
 /// A request body as a blocking [`Read`], for engine operations that
 /// consume an upload (load, import) on a blocking thread. A task copies the
 /// body into a small bounded channel, so at most a few frames are buffered.
@@ -141,6 +160,13 @@ pub struct BodyReader {
 impl std::fmt::Debug for BodyReader {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("BodyReader")
+    }
+}
+
+impl BodyReader {
+    /// [`drain`] for a body being read on a blocking thread.
+    pub fn drain(&mut self) {
+        let _ = io::copy(&mut self.take(DRAIN_LIMIT), &mut io::sink());
     }
 }
 

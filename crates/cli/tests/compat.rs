@@ -25,11 +25,17 @@ const IMG: &str = "berth-test/busybox";
 /// docker's wording of what berth words with its own name, and docker's
 /// typo ("SRun").
 fn as_berth(s: &str) -> String {
-    s.replace("docker daemon", "berth daemon")
+    s.replace("docker: 'docker ", "berth: 'berth ")
+        .replace(
+            "docker: unknown command: docker ",
+            "berth: unknown command: berth ",
+        )
+        .replace("Usage:  docker ", "Usage:  berth ")
+        .replace("Run 'docker ", "Run 'berth ")
+        .replace("See 'docker ", "See 'berth ")
+        .replace("\"docker image ", "\"berth image ")
         .replace("Docker daemon", "Berth daemon")
-        .replace("docker ", "berth ")
-        .replace("docker:", "berth:")
-        .replace("'docker", "'berth")
+        .replace("docker daemon", "berth daemon")
         .replace("SRun '", "Run '")
 }
 

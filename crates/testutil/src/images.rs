@@ -173,8 +173,17 @@ pub fn pseudo_random(len: usize, seed: u64) -> Vec<u8> {
 /// Copies the fixture's `latest` into `docker://<registry>/<target>` (plain
 /// HTTP), with skopeo.
 pub fn push(layout: &Path, registry: &str, target: &str) {
-    let out = Command::new("skopeo")
-        .args(["copy", "--quiet", "--dest-tls-verify=false"])
+    push_as(layout, registry, target, None);
+}
+
+/// [`push`] with `user:password` credentials.
+pub fn push_as(layout: &Path, registry: &str, target: &str, creds: Option<&str>) {
+    let mut cmd = Command::new("skopeo");
+    cmd.args(["copy", "--quiet", "--dest-tls-verify=false"]);
+    if let Some(c) = creds {
+        cmd.arg(format!("--dest-creds={c}"));
+    }
+    let out = cmd
         .arg(format!("oci:{}:latest", layout.display()))
         .arg(format!("docker://{registry}/{target}"))
         .output()

@@ -152,6 +152,33 @@ async fn import(
     req: Request<Incoming>,
     platform: Option<Platform>,
 ) -> Result<Response, ApiError> {
+    let (tag, options) = match import_options(ctx, platform) {
+        Ok(parsed) => parsed,
+        Err(e) => {
+            crate::request::drain(req.into_body()).await;
+            return Err(e);
+        }
+    };
+    let mut body = crate::request::body_reader(req.into_body());
+    let engine = ctx.engine.clone();
+    Ok(response::progress(move |progress| {
+        let id = engine
+            .import_image(&mut body, tag.as_ref(), &options, progress)
+            .map_err(|e| {
+                body.drain();
+                ApiError::from_engine(&e)
+            })?;
+        berth_engine::progress::Progress::status(progress, "", id.as_str())
+            .map_err(|_| ApiError::internal("cancelled"))
+    })
+    .await)
+}
+
+/// The query of an import, checked before any of the upload is read.
+fn import_options(
+    ctx: &Ctx,
+    platform: Option<Platform>,
+) -> Result<(Option<Reference>, berth_image::import::ImportOptions), ApiError> {
     let source = ctx.query.str("fromSrc").to_string();
     if source != "-" {
         return Err(ApiError::bad_request(format!(
@@ -181,27 +208,19 @@ async fn import(
         platform,
         created: None,
     };
-    let body = crate::request::body_reader(req.into_body());
-    let engine = ctx.engine.clone();
-    Ok(response::progress(move |progress| {
-        let id = engine
-            .import_image(body, tag.as_ref(), &options, progress)
-            .map_err(|e| ApiError::from_engine(&e))?;
-        berth_engine::progress::Progress::status(progress, "", id.as_str())
-            .map_err(|_| ApiError::internal("cancelled"))
-    })
-    .await)
+    Ok((tag, options))
 }
 
 /// `POST /images/load?quiet=`: the body is an image archive.
 pub async fn load(ctx: &Ctx, req: Request<Incoming>) -> Result<Response, ApiError> {
     let quiet = ctx.query.bool_or("quiet", true);
-    let body = crate::request::body_reader(req.into_body());
+    let mut body = crate::request::body_reader(req.into_body());
     let engine = ctx.engine.clone();
     Ok(response::progress(move |progress| {
-        engine
-            .load_images(body, quiet, progress)
-            .map_err(|e| ApiError::from_engine(&e))
+        engine.load_images(&mut body, quiet, progress).map_err(|e| {
+            body.drain();
+            ApiError::from_engine(&e)
+        })
     })
     .await)
 }

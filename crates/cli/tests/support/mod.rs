@@ -417,7 +417,17 @@ pub fn mask_times(s: &str) -> String {
         res.push(words[i].to_string());
         i += 1;
     }
-    res.join(" ")
+    let masked = res.join(" ");
+    if masked == s {
+        return masked;
+    }
+    // an age changes the width of its column: compare tables with their
+    // cells separated by one space
+    masked
+        .lines()
+        .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// The lines of an output, sorted (docker's row order follows Go map

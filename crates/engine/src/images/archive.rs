@@ -38,7 +38,7 @@ impl Engine {
         for image in loaded {
             let id = self.unpack_and_record(
                 &image.manifest,
-                &[image.target.digest.clone()],
+                std::slice::from_ref(&image.target.digest),
                 None,
                 quiet,
                 progress,
@@ -229,6 +229,15 @@ impl Engine {
         self.db
             .transaction(|tx| store::put_image(tx, &record, &blobs))?;
         Ok(id)
+    }
+}
+
+impl Engine {
+    /// Removes what a failed operation stored and nothing references.
+    pub(crate) fn collect_after_failure(&self) {
+        if let Err(e) = self.collect_garbage() {
+            tracing::warn!("collecting after a failed operation: {e}");
+        }
     }
 }
 

@@ -93,7 +93,14 @@ pub enum ImageError {
         message: String,
         kind: Kind,
         #[source]
-        source: berth_registry::Error,
+        source: Box<berth_registry::Error>,
+    },
+    /// A layer's bytes do not hash to its digest, in dockerd's words.
+    #[error("filesystem layer verification failed for digest {digest}")]
+    LayerVerification {
+        digest: String,
+        #[source]
+        source: std::io::Error,
     },
     #[error("compressing layer {digest}")]
     Compress {
@@ -126,7 +133,9 @@ impl ErrorKind for ImageError {
                 berth_snapshot::Category::Invalid => Kind::InvalidArgument,
                 _ => Kind::Internal,
             },
-            ImageError::LayerMismatch { .. } => Kind::InvalidArgument,
+            ImageError::LayerMismatch { .. } | ImageError::LayerVerification { .. } => {
+                Kind::InvalidArgument
+            }
             ImageError::Manifest(e) => kind_of(e.category()),
             ImageError::NoMatchingManifest(_) => Kind::NotFound,
             ImageError::LayerCount { .. } => Kind::InvalidArgument,

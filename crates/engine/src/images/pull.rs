@@ -28,7 +28,7 @@ use std::time::Instant;
 use berth_image::content::{ContentError, Ingester, Provider, WriterRequest};
 use berth_image::manifest::{parse_config_bytes, parse_document, parse_manifest_bytes};
 use berth_image::{Descriptor, Digest, Document, Platform, Reference};
-use berth_registry::{Credentials, Repository};
+use berth_registry::{BlobError, Credentials, Repository};
 
 use super::gc::Lease;
 use super::store::{self, ImageRecord, RefKind};
@@ -56,6 +56,21 @@ impl Engine {
         if reference.familiar_name() == "scratch" {
             return Err(ImageError::ReservedName("scratch".to_string()));
         }
+        let result = self.pull_reference(reference, platform, credentials, progress);
+        if result.is_err() {
+            // What the failed pull stored and no image references goes now.
+            self.collect_after_failure();
+        }
+        result
+    }
+
+    fn pull_reference(
+        &self,
+        reference: &Reference,
+        platform: Option<&Platform>,
+        credentials: &Credentials,
+        progress: &dyn Progress,
+    ) -> Result<(), ImageError> {
         let repo = self.registry.repository(reference, credentials.clone());
         if reference.tag.is_none() && reference.digest.is_none() {
             let tags = repo.tags().map_err(|e| registry_error(e, reference))?;
@@ -343,9 +358,19 @@ impl Engine {
             digest: digest.to_string(),
             source,
         })?;
-        let io_err = |source| ImageError::Download {
-            digest: digest.to_string(),
-            source,
+        let io_err = |source: std::io::Error| {
+            let mismatch = source.get_ref().and_then(|e| e.downcast_ref::<BlobError>());
+            if matches!(mismatch, Some(BlobError::DigestMismatch { .. })) {
+                ImageError::LayerVerification {
+                    digest: digest.to_string(),
+                    source,
+                }
+            } else {
+                ImageError::Download {
+                    digest: digest.to_string(),
+                    source,
+                }
+            }
         };
         let mut blob = repo
             .fetch_blob(&job.blob)
@@ -425,14 +450,18 @@ impl Engine {
                 _ => Ok(()),
             }
         })
-        .map_err(|e| match e {
-            // A read that failed because the client left.
-            ImageError::Decompress { source, .. } | ImageError::Download { source, .. }
-                if source.kind() == std::io::ErrorKind::Interrupted =>
+        .map_err(|e| {
+            // A read the tail reader stopped: the download's own error says
+            // why, or the pull was cancelled.
+            if let Download::Failed(failed) = &mut *job.lock()
+                && let Some(failed) = failed.take()
             {
-                ImageError::Cancelled
+                return failed;
             }
-            other => other,
+            if cancel.load(Ordering::Relaxed) {
+                return ImageError::Cancelled;
+            }
+            e
         })?;
         Ok(())
     }
@@ -518,19 +547,14 @@ impl Read for TailReader<'_> {
             match &*state {
                 Download::Writing { written, .. } => written.saturating_sub(self.pos),
                 Download::Done => self.job.blob.size.saturating_sub(self.pos),
+                // Not `Interrupted`: readers retry that kind.
                 Download::Failed(_) | Download::Pending => {
-                    return Err(std::io::Error::new(
-                        std::io::ErrorKind::Interrupted,
-                        "the layer download failed",
-                    ));
+                    return Err(std::io::Error::other("the layer download failed"));
                 }
             }
         };
         if self.cancel.load(Ordering::Relaxed) {
-            return Err(std::io::Error::new(
-                std::io::ErrorKind::Interrupted,
-                "pull cancelled",
-            ));
+            return Err(std::io::Error::other("pull cancelled"));
         }
         if available == 0 {
             return Ok(0);
@@ -575,7 +599,7 @@ pub(crate) fn registry_error(e: berth_registry::Error, reference: &Reference) ->
     ImageError::Registry {
         message,
         kind,
-        source: e,
+        source: Box::new(e),
     }
 }
 

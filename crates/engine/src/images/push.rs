@@ -318,6 +318,6 @@ fn push_error(e: berth_registry::Error, reference: &Reference) -> ImageError {
     ImageError::Registry {
         message,
         kind,
-        source: e,
+        source: Box::new(e),
     }
 }

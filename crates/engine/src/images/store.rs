@@ -354,7 +354,7 @@ mod tests {
         let conn = db.conn();
         let (a, b) = (record(1), record(2));
         put_image(&conn, &a, &[a.id.clone(), a.manifest.digest.clone()]).unwrap();
-        put_image(&conn, &b, &[b.id.clone()]).unwrap();
+        put_image(&conn, &b, std::slice::from_ref(&b.id)).unwrap();
         assert_eq!(image(&conn, &a.id).unwrap().unwrap(), a);
         assert_eq!(all_images(&conn).unwrap().len(), 2);
 

@@ -20,7 +20,7 @@ use super::ImageError;
 use super::gc::EXTRACT_PREFIX;
 use super::store::{self, LayerRecord};
 use crate::Engine;
-use crate::progress::{Cancelled, Progress};
+use crate::progress::Progress;
 
 /// One layer to unpack.
 #[derive(Debug, Clone)]
@@ -96,12 +96,11 @@ impl Engine {
             store::put_layer(&self.db.conn(), &record)?;
             Ok(record)
         })();
-        if result.is_err() {
-            if let Err(e) = self.snapshotter.remove(&key)
-                && e.category() != berth_snapshot::Category::NotFound
-            {
-                tracing::warn!("removing the failed unpack {key}: {e}");
-            }
+        if result.is_err()
+            && let Err(e) = self.snapshotter.remove(&key)
+            && e.category() != berth_snapshot::Category::NotFound
+        {
+            tracing::warn!("removing the failed unpack {key}: {e}");
         }
         result
     }
@@ -175,7 +174,7 @@ impl<R: Read> Read for ProgressReader<'_, R> {
             self.last = Some(Instant::now());
             self.progress
                 .bar(&self.id, self.status, self.done, self.total)
-                .map_err(|Cancelled| io::Error::new(io::ErrorKind::Interrupted, Cancelled))?;
+                .map_err(io::Error::other)?;
         }
         Ok(n)
     }
