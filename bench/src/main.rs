@@ -6,8 +6,11 @@
 //!
 //! - `runtime`: berth-runtime vs runc (and crun): `run` of `/bin/true`, the
 //!   create/start/delete cycle, and the kernel's floor.
+//! - `images`: berthd vs dockerd through the docker CLI: pull, push, and
+//!   the daemons' resident memory.
 
 mod host;
+mod images;
 mod interrupt;
 mod runtime;
 mod spawn;
@@ -30,12 +33,16 @@ enum Command {
     /// OCI runtimes side by side: `run` of `true`, create/start/delete, and
     /// the floor (`unshare` of the same namespaces, `busybox true`). Needs root.
     Runtime(runtime::RuntimeArgs),
+    /// berthd vs dockerd: pull and push through a local registry, and the
+    /// daemons' memory. Needs root, dockerd and docker-registry.
+    Images(images::ImagesArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match &cli.command {
         Command::Runtime(args) => runtime::main(args),
+        Command::Images(args) => images::main(args),
     };
     match result {
         Ok(code) => code,

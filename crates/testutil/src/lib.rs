@@ -6,6 +6,7 @@
 #![forbid(unsafe_code)]
 
 pub mod berthd;
+pub mod dockerd;
 pub mod images;
 pub mod registry;
 

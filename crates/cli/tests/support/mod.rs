@@ -7,7 +7,7 @@
 
 #![allow(dead_code)]
 
-pub mod dockerd;
+pub use berth_testutil::dockerd;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -64,7 +64,7 @@ impl Engine {
     /// `unix:///…` of the daemon's socket.
     pub fn host(&self) -> String {
         match self {
-            Engine::Dockerd(d) => format!("unix://{}", d.socket().display()),
+            Engine::Dockerd(d) => d.host(),
             Engine::Berthd(b) => b.host(),
         }
     }

@@ -1,5 +1,6 @@
 //! A private dockerd (Debian's docker.io, installed by
-//! scripts/install-docker) as crates/runtime-cli/tests/docker.rs starts
+//! scripts/install-docker), the reference the CLI tests and the benchmarks
+//! compare Berth with, started as crates/runtime-cli/tests/docker.rs starts
 //! one: every path under one temporary directory (data root, exec root,
 //! pid file, socket, trust key, containerd's state), its own containerd
 //! namespace, no bridge and no iptables, inside a private mount namespace
@@ -11,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use super::{COMMAND_TIMEOUT, DOCKER_CLI, Out, poll, run_timed, which};
+use crate::berthd::DOCKER_CLI;
 
 /// Host paths a stray dockerd or containerd would create.
 const WATCHED: [&str; 6] = [
@@ -36,7 +37,7 @@ impl Dockerd {
     /// Start one (extra dockerd flags in `extra`); None after a SKIP line
     /// when not root or dockerd / the docker CLI / unshare are missing.
     pub fn start(test: &str, extra: &[String]) -> Option<Dockerd> {
-        if !berth_testutil::require_root(test) {
+        if !crate::require_root(test) {
             return None;
         }
         let Some(dockerd) = which("dockerd") else {
@@ -147,8 +148,11 @@ impl Dockerd {
                     self.log()
                 ));
             }
-            let out = self.docker(&["version", "--format", "{{.Server.Version}}"]);
-            if out.code == 0 {
+            let answered = self
+                .docker(&["version", "--format", "{{.Server.Version}}"])
+                .output()
+                .is_ok_and(|o| o.status.success());
+            if answered {
                 break;
             }
             if Instant::now() > deadline {
@@ -163,16 +167,30 @@ impl Dockerd {
         Ok(())
     }
 
-    /// The docker CLI against this daemon (its own client config).
-    pub fn docker(&self, args: &[&str]) -> Out {
+    /// `unix:///…` of its socket.
+    pub fn host(&self) -> String {
+        format!("unix://{}", self.socket().display())
+    }
+
+    /// The pids of dockerd and its containerd, for the benchmarks' memory
+    /// figures.
+    pub fn pids(&self) -> Vec<u32> {
+        let mut pids: Vec<u32> = self.child.iter().map(Child::id).collect();
+        // `unshare` execs sh, which execs dockerd: the same pid
+        pids.extend(self.containerd_pid);
+        pids
+    }
+
+    /// The docker CLI against this daemon (its own client config), to run.
+    pub fn docker(&self, args: &[&str]) -> Command {
         let mut cmd = Command::new(DOCKER_CLI);
         cmd.args(args)
-            .env("DOCKER_HOST", format!("unix://{}", self.socket().display()))
+            .env("DOCKER_HOST", self.host())
             .env("DOCKER_CONFIG", self.dir.join("admin-config"))
             .env("DOCKER_CLI_HINTS", "false")
             .env_remove("DOCKER_CONTEXT")
             .stdin(Stdio::null());
-        run_timed(&mut cmd, COMMAND_TIMEOUT)
+        cmd
     }
 
     /// Stop dockerd (TERM by pid, then KILL) and report what was left.
@@ -205,7 +223,7 @@ impl Dockerd {
                 signal(*pid, "KILL");
             }
         }
-        let mut mounts = super::mounts_under(&self.dir);
+        let mut mounts = crate::mounts_containing(&self.dir.display().to_string());
         if !mounts.is_empty() {
             leaks.push(format!("mounts left on the host: {mounts:?}"));
             mounts.sort_by_key(|m| std::cmp::Reverse(m.len()));
@@ -232,6 +250,34 @@ impl Drop for Dockerd {
                 eprintln!("dockerd cleanup: {l}");
             }
         }
+    }
+}
+
+/// The first `name` on PATH that is an executable file.
+fn which(name: &str) -> Option<PathBuf> {
+    std::env::var_os("PATH")?
+        .to_str()?
+        .split(':')
+        .map(|d| Path::new(d).join(name))
+        .find(|p| {
+            p.metadata().is_ok_and(|m| {
+                m.is_file()
+                    && std::os::unix::fs::PermissionsExt::mode(&m.permissions()) & 0o111 != 0
+            })
+        })
+}
+
+/// Poll `f` every 50 ms until it holds or `timeout` passes.
+fn poll(timeout: Duration, mut f: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if f() {
+            return true;
+        }
+        if Instant::now() > deadline {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(50));
     }
 }
 
