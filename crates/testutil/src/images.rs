@@ -3,7 +3,7 @@
 //!
 //! - [`Fixture::Busybox`]: one layer, Debian's busybox-static with an
 //!   applet symlink each, `CMD ["sh"]`;
-//! - [`Fixture::Minbase`]: one ~90 MB gzip layer, the Debian bookworm
+//! - [`Fixture::Minbase`]: one 63 MB gzip layer, the Debian bookworm
 //!   minbase root filesystem `scripts/fixtures` makes with debootstrap;
 //! - [`Fixture::TenLayers`]: busybox plus nine layers of a few MB each.
 //!

@@ -91,7 +91,9 @@ impl Engine {
                 chain_id: layer.chain_id.clone(),
                 diff_id: layer.diff_id.clone(),
                 parent: layer.parent.clone(),
-                size: stats.bytes,
+                // What dockerd counts: the st_size of every non-directory
+                // (a symlink's is its target's length), hard links once.
+                size: stats.bytes + stats.symlink_bytes,
             };
             store::put_layer(&self.db.conn(), &record)?;
             Ok(record)

@@ -523,6 +523,7 @@ impl Ctx<'_> {
         }
         self.meta_at(parent, parent_setgid, name, path, e, false)?;
         self.stats.symlinks += 1;
+        self.stats.symlink_bytes += e.link.len() as u64;
         Ok(())
     }
 

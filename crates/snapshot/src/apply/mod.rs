@@ -103,6 +103,8 @@ pub struct ApplyStats {
     pub opaque_dirs: u64,
     /// Bytes of file data written.
     pub bytes: u64,
+    /// Bytes of symlink targets (a symlink's `st_size`).
+    pub symlink_bytes: u64,
     /// Bytes of the (uncompressed) archive read, end-of-archive padding included.
     pub archive_bytes: u64,
     /// Extended attributes the filesystem refused as unsupported (`EOPNOTSUPP`).
