@@ -141,7 +141,7 @@ fn import_with_changes_and_a_hostile_tarball() {
         ),
         1,
     );
-    assert!(err.contains("RUN is not a valid change command"), "{err}");
+    assert!(err.contains("run is not a valid change command"), "{err}");
 
     // A tarball whose entry climbs out of the root: refused, nothing written
     // outside, no image.

@@ -51,7 +51,8 @@ fn parse_one(line: &str, changes: &mut ConfigChanges) -> Result<(), ImageError> 
         "ONBUILD" => {}
         _ => {
             return Err(ImageError::InvalidArgument(format!(
-                "{instruction} is not a valid change command"
+                "{} is not a valid change command",
+                instruction.to_lowercase()
             )));
         }
     }
@@ -190,6 +191,6 @@ mod tests {
             assert!(parse_changes(&[bad.to_string()]).is_err(), "{bad}");
         }
         let e = parse_changes(&["RUN true".to_string()]).unwrap_err();
-        assert_eq!(e.to_string(), "RUN is not a valid change command");
+        assert_eq!(e.to_string(), "run is not a valid change command");
     }
 }

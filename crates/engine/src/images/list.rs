@@ -98,14 +98,12 @@ impl Engine {
                 continue;
             }
             let references = f.get("reference");
-            let mut tags = tags;
+            let (mut tags, mut digests) = (tags, digests);
             if !references.is_empty() {
+                // dockerd keeps only the names that match, digests too
                 tags.retain(|t| matches_reference(references, t));
-                if tags.is_empty()
-                    && !refs
-                        .iter()
-                        .any(|r| matches_reference(references, &familiar(r)))
-                {
+                digests.retain(|d| matches_reference(references, d));
+                if tags.is_empty() && digests.is_empty() {
                     continue;
                 }
             }
@@ -185,12 +183,11 @@ fn familiar(r: &ImageRef) -> String {
 /// Docker's `reference` filter: the pattern against the familiar name with
 /// and without its tag.
 fn matches_reference(patterns: &[String], familiar: &str) -> bool {
-    let name = familiar
-        .split_once('@')
-        .map_or(familiar, |(n, _)| n)
+    let without_digest = familiar.split_once('@').map_or(familiar, |(n, _)| n);
+    let name = without_digest
         .rsplit_once(':')
         .filter(|(_, tag)| !tag.contains('/'))
-        .map_or(familiar, |(n, _)| n);
+        .map_or(without_digest, |(n, _)| n);
     patterns
         .iter()
         .any(|p| glob::matches(p, familiar) || glob::matches(p, name))
@@ -248,6 +245,14 @@ mod tests {
         assert!(matches_reference(&p("busy*"), "busybox:latest"));
         assert!(matches_reference(&p("busybox:lat*"), "busybox:latest"));
         assert!(!matches_reference(&p("alpine"), "busybox:latest"));
+        assert!(!matches_reference(
+            &p("berth-mine"),
+            "127.0.0.1:5000/busybox@sha256:0000"
+        ));
+        assert!(matches_reference(
+            &p("127.0.0.1:5000/busybox"),
+            "127.0.0.1:5000/busybox@sha256:0000"
+        ));
         assert!(matches_reference(
             &p("localhost:5000/*"),
             "localhost:5000/a:1"

@@ -38,6 +38,9 @@ pub use tag::repo_tag_reference;
 pub enum ImageError {
     #[error("No such image: {0}")]
     NoSuchImage(String),
+    /// A push of a repository with no tag here (the familiar name).
+    #[error("An image does not exist locally with the tag: {0}")]
+    NoTagToPush(String),
     #[error("multiple IDs found with provided prefix: {0}")]
     AmbiguousId(String),
     #[error(transparent)]
@@ -121,7 +124,7 @@ pub enum ImageError {
 impl ErrorKind for ImageError {
     fn kind(&self) -> Kind {
         match self {
-            ImageError::NoSuchImage(_) => Kind::NotFound,
+            ImageError::NoSuchImage(_) | ImageError::NoTagToPush(_) => Kind::NotFound,
             ImageError::AmbiguousId(_)
             | ImageError::InvalidReference(_)
             | ImageError::InvalidArgument(_) => Kind::InvalidArgument,

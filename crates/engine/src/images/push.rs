@@ -45,12 +45,9 @@ impl Engine {
             tags.sort();
             tags
         };
-        let first = tags.first().ok_or_else(|| {
-            ImageError::NoSuchImage(format!(
-                "An image does not exist locally with the tag: {}",
-                reference.familiar_name()
-            ))
-        })?;
+        let first = tags
+            .first()
+            .ok_or_else(|| ImageError::NoTagToPush(reference.familiar_name()))?;
         let repo = self.registry.repository(first, credentials.clone());
         progress.status(
             "",
@@ -79,10 +76,8 @@ impl Engine {
                 .flatten()
         }
         .ok_or_else(|| {
-            ImageError::NoSuchImage(format!(
-                "An image does not exist locally with the tag: {}",
-                reference.familiar()
-            ))
+            // dockerd names the repository, not the tag
+            ImageError::NoTagToPush(reference.familiar_name())
         })?;
         let _lease = self.leases.lease([image.id.to_string()]);
         let manifest = self.distributable_manifest(&image)?;
