@@ -27,6 +27,13 @@ impl Berthd {
     /// Starts `bin` with its own directories and `args`; waits until it
     /// answers `/_ping`.
     pub fn start(bin: &Path, args: &[&str]) -> Berthd {
+        Berthd::start_with(bin, args, |_| {})
+    }
+
+    /// [`Berthd::start`], calling `prepare` with the daemon's directory
+    /// before berthd starts (to mount something at `data`, say; the test
+    /// unmounts it after [`Berthd::stop`]).
+    pub fn start_with(bin: &Path, args: &[&str], prepare: impl FnOnce(&Path)) -> Berthd {
         let dir = tempfile::Builder::new()
             .prefix("berth-berthd-")
             .tempdir()
@@ -39,6 +46,7 @@ impl Berthd {
             args: args.iter().map(|s| s.to_string()).collect(),
             child: None,
         };
+        prepare(&d.dir);
         d.spawn();
         d
     }
