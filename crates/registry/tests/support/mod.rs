@@ -7,5 +7,5 @@
 pub mod certs;
 pub mod http;
 pub mod images;
-pub mod registry;
+pub use berth_testutil::registry;
 pub mod token;
