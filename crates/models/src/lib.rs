@@ -9,11 +9,14 @@
 #![forbid(unsafe_code)]
 
 pub mod auth;
+pub mod container;
 pub mod container_config;
 pub mod error;
 pub mod events;
 pub mod filters;
+pub mod host_config;
 pub mod image;
 pub mod progress;
 pub mod system;
 pub mod version;
+pub mod volume;
