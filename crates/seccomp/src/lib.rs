@@ -33,6 +33,9 @@
 //!   with exactly the flags the profile asks for.
 //! - [`send_to_listener`] hands a `SCMP_ACT_NOTIFY` listener fd to the seccomp
 //!   agent as the runtime-spec describes.
+//! - [`default_profile`] is the profile a container gets when it names none
+//!   (Docker's default policy, filtered by its capabilities), and
+//!   [`DEFAULT_CAPABILITIES`] Docker's default capability set.
 //! - [`features`] answers the `seccomp` object of the runtime's `features`
 //!   command.
 //!
@@ -59,6 +62,7 @@ mod arch;
 mod bpf;
 mod cache;
 mod compile;
+mod default_profile;
 mod error;
 mod features;
 mod filter_flags;
@@ -71,6 +75,9 @@ mod validate;
 pub use bpf::SockFilter;
 pub use cache::{Cache, CacheError, CacheStatus};
 pub use compile::{CompileError, unknown_syscalls};
+pub use default_profile::{
+    DEFAULT_CAPABILITIES, KernelVersion, default_profile, default_profile_for_kernel,
+};
 pub use error::{Error, ErrorKind, Result};
 pub use features::features;
 pub use install::InstallError;

@@ -5,7 +5,7 @@
 //! The profile comes from Debian's `golang-github-docker-docker-dev`; it is
 //! read at test time and never copied into this repository.
 
-use berth_seccomp::LinuxSeccomp;
+use berth_seccomp::{DEFAULT_CAPABILITIES, LinuxSeccomp};
 use serde_json::{Map, Value, json};
 
 /// Where Debian installs Docker's default profile.
@@ -26,24 +26,6 @@ fn path() -> std::path::PathBuf {
     }
 }
 
-/// Docker's default capability set (moby `oci/caps/defaults.go`).
-pub const DEFAULT_CAPS: [&str; 14] = [
-    "CAP_CHOWN",
-    "CAP_DAC_OVERRIDE",
-    "CAP_FSETID",
-    "CAP_FOWNER",
-    "CAP_MKNOD",
-    "CAP_NET_RAW",
-    "CAP_SETGID",
-    "CAP_SETUID",
-    "CAP_SETFCAP",
-    "CAP_SETPCAP",
-    "CAP_NET_BIND_SERVICE",
-    "CAP_SYS_CHROOT",
-    "CAP_KILL",
-    "CAP_AUDIT_WRITE",
-];
-
 /// Go's name for the native architecture, as the profile's `arches` use it.
 const NATIVE_GO: &str = if cfg!(target_arch = "x86_64") {
     "amd64"
@@ -62,9 +44,9 @@ const NATIVE_SCMP: &str = if cfg!(target_arch = "x86_64") {
     "unsupported"
 };
 
-/// Docker's default profile for a default-capability container, or `None`
-/// (after a loud SKIP message) when the Debian package is not installed.
-pub fn load() -> Option<LinuxSeccomp> {
+/// Docker's default profile as it is in the package, or `None` (after a
+/// loud SKIP message) when the Debian package is not installed.
+pub fn load_json() -> Option<Value> {
     let path = path();
     let text = match std::fs::read_to_string(&path) {
         Ok(t) => t,
@@ -77,9 +59,21 @@ pub fn load() -> Option<LinuxSeccomp> {
             return None;
         }
     };
-    let docker: Value = serde_json::from_str(&text).expect("Docker profile is JSON");
-    let oci = convert(&docker, &DEFAULT_CAPS, kernel_version());
-    Some(serde_json::from_value(oci).expect("converted profile parses as linux.seccomp"))
+    Some(serde_json::from_str(&text).expect("Docker profile is JSON"))
+}
+
+/// Docker's default profile converted for a container with `caps` on a
+/// kernel of version `kernel`.
+pub fn for_caps(docker: &Value, caps: &[&str], kernel: (u64, u64)) -> LinuxSeccomp {
+    let oci = convert(docker, caps, kernel);
+    serde_json::from_value(oci).expect("converted profile parses as linux.seccomp")
+}
+
+/// Docker's default profile for a default-capability container, or `None`
+/// (after a loud SKIP message) when the Debian package is not installed.
+pub fn load() -> Option<LinuxSeccomp> {
+    let docker = load_json()?;
+    Some(for_caps(&docker, &DEFAULT_CAPABILITIES, kernel_version()))
 }
 
 /// `(major, minor)` of the running kernel.
