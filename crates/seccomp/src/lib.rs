@@ -56,6 +56,7 @@
 //!   or `sendmsg`: the container process needs those to hand the listener fd
 //!   out before anyone can answer a notification.
 
+pub mod docker_format;
 pub mod enosys;
 
 mod arch;

@@ -6,7 +6,7 @@
 //! read at test time and never copied into this repository.
 
 use berth_seccomp::{DEFAULT_CAPABILITIES, LinuxSeccomp};
-use serde_json::{Map, Value, json};
+use serde_json::Value;
 
 /// Where Debian installs Docker's default profile.
 pub const PATH: &str =
@@ -25,24 +25,6 @@ fn path() -> std::path::PathBuf {
         PATH.into()
     }
 }
-
-/// Go's name for the native architecture, as the profile's `arches` use it.
-const NATIVE_GO: &str = if cfg!(target_arch = "x86_64") {
-    "amd64"
-} else if cfg!(target_arch = "aarch64") {
-    "arm64"
-} else {
-    "unsupported"
-};
-
-/// The profile's name for the native architecture.
-const NATIVE_SCMP: &str = if cfg!(target_arch = "x86_64") {
-    "SCMP_ARCH_X86_64"
-} else if cfg!(target_arch = "aarch64") {
-    "SCMP_ARCH_AARCH64"
-} else {
-    "unsupported"
-};
 
 /// Docker's default profile as it is in the package, or `None` (after a
 /// loud SKIP message) when the Debian package is not installed.
@@ -65,7 +47,7 @@ pub fn load_json() -> Option<Value> {
 /// Docker's default profile converted for a container with `caps` on a
 /// kernel of version `kernel`.
 pub fn for_caps(docker: &Value, caps: &[&str], kernel: (u64, u64)) -> LinuxSeccomp {
-    let oci = convert(docker, caps, kernel);
+    let oci = berth_seccomp::docker_format::convert(docker, caps, kernel);
     serde_json::from_value(oci).expect("converted profile parses as linux.seccomp")
 }
 
@@ -83,83 +65,4 @@ pub fn kernel_version() -> (u64, u64) {
     let mut parts = release.split(|c: char| !c.is_ascii_digit());
     let mut next = || parts.next().and_then(|p| p.parse().ok()).unwrap_or(0);
     (next(), next())
-}
-
-fn strings(v: &Value) -> Vec<&str> {
-    v.as_array()
-        .map(|a| a.iter().filter_map(Value::as_str).collect())
-        .unwrap_or_default()
-}
-
-fn parse_kernel(v: &Value) -> Option<(u64, u64)> {
-    let s = v.as_str()?;
-    let (a, b) = s.split_once('.')?;
-    Some((a.parse().ok()?, b.parse().ok()?))
-}
-
-/// Docker's `setupSeccomp`: pick the native entry of `archMap`, and keep the
-/// syscall groups whose `includes`/`excludes` match this architecture, these
-/// capabilities and this kernel.
-pub fn convert(docker: &Value, caps: &[&str], kernel: (u64, u64)) -> Value {
-    let mut out = Map::new();
-    out.insert("defaultAction".into(), docker["defaultAction"].clone());
-    if let Some(e) = docker.get("defaultErrnoRet") {
-        out.insert("defaultErrnoRet".into(), e.clone());
-    }
-    let mut archs: Vec<Value> = docker
-        .get("architectures")
-        .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default();
-    for entry in docker["archMap"].as_array().into_iter().flatten() {
-        if entry["architecture"] == NATIVE_SCMP {
-            archs.push(entry["architecture"].clone());
-            archs.extend(
-                entry["subArchitectures"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .cloned(),
-            );
-        }
-    }
-    out.insert("architectures".into(), Value::Array(archs));
-
-    let has_cap = |c: &str| caps.contains(&c);
-    let mut syscalls = Vec::new();
-    for call in docker["syscalls"].as_array().into_iter().flatten() {
-        let (inc, exc) = (&call["includes"], &call["excludes"]);
-        if strings(&exc["arches"]).contains(&NATIVE_GO)
-            || strings(&exc["caps"]).into_iter().any(has_cap)
-            || parse_kernel(&exc["minKernel"]).is_some_and(|min| kernel >= min)
-        {
-            continue;
-        }
-        let inc_arches = strings(&inc["arches"]);
-        if (!inc_arches.is_empty() && !inc_arches.contains(&NATIVE_GO))
-            || !strings(&inc["caps"]).into_iter().all(has_cap)
-            || parse_kernel(&inc["minKernel"]).is_some_and(|min| kernel < min)
-        {
-            continue;
-        }
-        let names = match call.get("name").and_then(Value::as_str) {
-            Some(n) if !n.is_empty() => json!([n]),
-            _ => call["names"].clone(),
-        };
-        let mut rule = Map::new();
-        rule.insert("names".into(), names);
-        rule.insert("action".into(), call["action"].clone());
-        if let Some(e) = call.get("errnoRet").filter(|e| !e.is_null()) {
-            rule.insert("errnoRet".into(), e.clone());
-        }
-        if let Some(args) = call
-            .get("args")
-            .filter(|a| a.as_array().is_some_and(|a| !a.is_empty()))
-        {
-            rule.insert("args".into(), args.clone());
-        }
-        syscalls.push(Value::Object(rule));
-    }
-    out.insert("syscalls".into(), Value::Array(syscalls));
-    Value::Object(out)
 }
