@@ -31,10 +31,59 @@ pub struct ExecOptions {
     pub ignore_paused: bool,
 }
 
+/// A process `exec` started and left running (see
+/// [`Container::exec_process`]): the caller is its parent and reaps it.
+#[derive(Debug)]
+pub struct ExecProcess {
+    /// Its pid in the caller's pid namespace.
+    pub pid: i32,
+    /// Its pidfd (when the kernel gave one).
+    pub pidfd: Option<OwnedFd>,
+    /// The pty master, when the process has a terminal and no console
+    /// socket was given.
+    pub pty: Option<OwnedFd>,
+}
+
 impl Container {
     /// Start a process in the container; returns its exit code (0 when
     /// detached).
     pub fn exec(&self, opts: &ExecOptions) -> Result<i32> {
+        let terminal = opts
+            .process
+            .as_ref()
+            .is_some_and(|p| p.terminal() == Some(true));
+        if terminal && opts.detach && opts.console_socket.is_none() {
+            return Err(Error::InvalidArgument(
+                "cannot allocate a tty in detached mode without --console-socket".into(),
+            ));
+        }
+        let signals = if opts.detach {
+            None
+        } else {
+            Some(foreground::forwardable_signals()?)
+        };
+        let started = self.exec_process(opts)?;
+        let Some((sigfd, old_mask)) = signals else {
+            return Ok(0);
+        };
+        let code = Supervised {
+            pid: started.pid,
+            pidfd: started.pidfd,
+            pty: started.pty,
+        }
+        .wait(&sigfd);
+        let _ = crate::sys::set_signal_mask(&old_mask);
+        code
+    }
+
+    /// Start a process in the container and return once it executed its
+    /// program (or with the reason it could not, e.g. `exec: "x":
+    /// executable file not found in $PATH`). The caller is its parent:
+    /// it reaps it. With `process.terminal` and no console socket, the pty
+    /// master is returned in [`ExecProcess::pty`] (for a supervisor that
+    /// serves the terminal itself, such as the shim). `opts.detach` is not
+    /// looked at.
+    pub fn exec_process(&self, opts: &ExecOptions) -> Result<ExecProcess> {
         let status = self.status();
         match status {
             Status::Running | Status::Created => {}
@@ -54,11 +103,6 @@ impl Container {
             .ok_or_else(|| Error::InvalidArgument("exec needs a process".into()))?;
         crate::validate::check_process(process, "process")?;
         let terminal = process.terminal() == Some(true);
-        if terminal && opts.detach && opts.console_socket.is_none() {
-            return Err(Error::InvalidArgument(
-                "cannot allocate a tty in detached mode without --console-socket".into(),
-            ));
-        }
         if !terminal && opts.console_socket.is_some() {
             return Err(Error::InvalidArgument(
                 "--console-socket is only meaningful when the process has a terminal".into(),
@@ -99,11 +143,6 @@ impl Container {
                 crate::console::connect(path).step(|| format!("connect to {}", path.display()))?,
             ),
             None => None,
-        };
-        let signals = if opts.detach {
-            None
-        } else {
-            Some(foreground::forwardable_signals()?)
         };
         let env = process.env().clone().unwrap_or_default();
         let affinity = process.exec_cpu_affinity().as_ref();
@@ -152,6 +191,10 @@ impl Container {
                 crate::process::message::Message::Failed(m),
                 _,
             ) => {
+                // It exits right after saying so: reap it.
+                if let Some(p) = rustix::process::Pid::from_raw(spawned.pid) {
+                    let _ = rustix::process::waitpid(Some(p), crate::sys::WALL);
+                }
                 return Err(Error::Init(m));
             }
             crate::process::channel::Event::Message(m, _) => {
@@ -160,16 +203,10 @@ impl Container {
                 )));
             }
         }
-        let Some((sigfd, old_mask)) = signals else {
-            return Ok(0);
-        };
-        let code = Supervised {
+        Ok(ExecProcess {
             pid: spawned.pid,
             pidfd: spawned.pidfd,
             pty,
-        }
-        .wait(&sigfd);
-        let _ = crate::sys::set_signal_mask(&old_mask);
-        code
+        })
     }
 }

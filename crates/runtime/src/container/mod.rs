@@ -11,6 +11,7 @@ mod kill;
 mod pause;
 mod ps;
 mod run;
+mod spawn;
 mod start;
 mod update;
 
@@ -18,9 +19,10 @@ use std::path::{Path, PathBuf};
 
 pub use create::CreateOptions;
 pub use events::Event;
-pub use exec::ExecOptions;
+pub use exec::{ExecOptions, ExecProcess};
 pub use foreground::Supervised;
 pub use run::RunOptions;
+pub use spawn::Held;
 
 use crate::state::{self, ContainerState, Liveness, Status};
 use crate::{Error, Result};
