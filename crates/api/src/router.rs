@@ -13,7 +13,7 @@ use hyper::body::Incoming;
 use crate::error::ApiError;
 use crate::request::Query;
 use crate::response::{self, Response};
-use crate::routes::{auth, containers, events, images, system};
+use crate::routes::{auth, containers, events, exec, images, system, volumes};
 
 /// What every handler gets besides the request itself.
 #[derive(Debug)]
@@ -106,8 +106,37 @@ async fn route(
             images::distribution(ctx, &name.join("/"), &req).await
         }
 
-        (&M::GET, ["containers", "json"]) => Ok(containers::list(ctx)),
+        (&M::POST, ["containers", "create"]) => containers::create(ctx, req).await,
+        (&M::GET, ["containers", "json"]) => containers::list(ctx).await,
+        (&M::POST, ["containers", "prune"]) => containers::prune(ctx).await,
+        (&M::GET, ["containers", id, "json"]) => containers::inspect(ctx, id).await,
+        (&M::POST, ["containers", id, "start"]) => containers::start(ctx, id).await,
+        (&M::POST, ["containers", id, "stop"]) => containers::stop(ctx, id).await,
+        (&M::POST, ["containers", id, "restart"]) => containers::restart(ctx, id).await,
+        (&M::POST, ["containers", id, "kill"]) => containers::kill(ctx, id).await,
+        (&M::POST, ["containers", id, "pause"]) => containers::pause(ctx, id, true).await,
+        (&M::POST, ["containers", id, "unpause"]) => containers::pause(ctx, id, false).await,
+        (&M::POST, ["containers", id, "rename"]) => containers::rename(ctx, id).await,
+        (&M::POST, ["containers", id, "wait"]) => containers::wait(ctx, id).await,
+        (&M::GET, ["containers", id, "logs"]) => containers::logs(ctx, id).await,
+        (&M::POST, ["containers", id, "attach"]) => containers::attach(ctx, id, req).await,
+        (&M::POST, ["containers", id, "resize"]) => containers::resize(ctx, id).await,
+        (&M::POST, ["containers", id, "exec"]) => exec::create(ctx, id, req).await,
+        (&M::DELETE, ["containers", id]) => containers::remove(ctx, id).await,
+        (_, ["containers", _, what]) => Err(containers::not_implemented(&format!(
+            "/containers/{{id}}/{what}"
+        ))),
         (_, ["containers", id, ..]) => Err(containers::no_such_container(id)),
+
+        (&M::POST, ["exec", id, "start"]) => exec::start(ctx, id, req).await,
+        (&M::GET, ["exec", id, "json"]) => exec::inspect(ctx, id).await,
+        (&M::POST, ["exec", id, "resize"]) => exec::resize(ctx, id).await,
+
+        (&M::GET, ["volumes"]) => volumes::list(ctx).await,
+        (&M::POST, ["volumes", "create"]) => volumes::create(ctx, req).await,
+        (&M::POST, ["volumes", "prune"]) => volumes::prune(ctx).await,
+        (&M::GET, ["volumes", name]) => volumes::inspect(ctx, name).await,
+        (&M::DELETE, ["volumes", name]) => volumes::remove(ctx, name).await,
 
         _ => Err(ApiError::not_found("page not found")),
     }

@@ -65,12 +65,19 @@ fn run(args: Args) -> anyhow::Result<()> {
         .enable_all()
         .build()
         .context("starting the async runtime")?;
-    runtime.block_on(async {
+    let result = runtime.block_on(async {
         let engine = tokio::task::spawn_blocking(move || Engine::open(config))
             .await
             .context("opening the engine")?
             .context("opening the engine")?;
         let engine = Arc::new(engine);
+        {
+            let engine = engine.clone();
+            tokio::task::spawn_blocking(move || engine.run_containers())
+                .await
+                .context("re-adopting containers")?
+                .context("re-adopting containers")?;
+        }
         let mut listeners = Vec::new();
         let mut sockets = Vec::new();
         for address in &addresses {
@@ -95,7 +102,11 @@ fn run(args: Args) -> anyhow::Result<()> {
         }
         tracing::info!("berthd stopped");
         anyhow::Ok(())
-    })
+    });
+    // Blocking requests (a `wait`, a followed log) may never end on their
+    // own; the containers keep running without berthd, so do not wait.
+    runtime.shutdown_timeout(std::time::Duration::from_millis(500));
+    result
 }
 
 fn engine_config(args: &Args) -> anyhow::Result<Config> {

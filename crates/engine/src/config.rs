@@ -23,6 +23,10 @@ pub struct Config {
     pub debug: bool,
     /// `--label`s of the daemon, reported by `/info`.
     pub labels: Vec<String>,
+    /// The `berth-shim` executable started for each running container.
+    pub shim_binary: PathBuf,
+    /// `--cgroup-parent`: where containers' cgroups go unless they say.
+    pub cgroup_parent: String,
 }
 
 /// The snapshotter behind images and containers.
@@ -64,6 +68,17 @@ impl Config {
             storage_driver: StorageDriver::Auto,
             debug: false,
             labels: Vec::new(),
+            shim_binary: default_shim_binary(),
+            cgroup_parent: "/berth".to_string(),
         }
     }
+}
+
+/// `berth-shim` beside the running executable, else from `PATH`.
+fn default_shim_binary() -> PathBuf {
+    std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.parent().map(|d| d.join("berth-shim")))
+        .filter(|p| p.exists())
+        .unwrap_or_else(|| PathBuf::from("berth-shim"))
 }

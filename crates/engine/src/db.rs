@@ -69,6 +69,20 @@ const MIGRATIONS: &[&str] = &[
         parent TEXT,                        -- chain id of the layer below
         size INTEGER NOT NULL               -- bytes unpacked
     );",
+    // 2: containers (the whole record as JSON) and volumes.
+    "CREATE TABLE containers (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        record TEXT NOT NULL                -- containers::ContainerRecord as JSON
+    );
+    CREATE TABLE volumes (
+        name TEXT PRIMARY KEY,
+        driver TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        labels TEXT NOT NULL,               -- JSON object
+        options TEXT NOT NULL,              -- JSON object
+        anonymous INTEGER NOT NULL
+    );",
 ];
 
 /// The open database. One connection behind a mutex: berthd's writes are

@@ -17,6 +17,8 @@ pub enum Kind {
     Forbidden,
     /// 503: a remote (registry) could not be reached.
     Unavailable,
+    /// 304: already in the state asked for (start a running container).
+    NotModified,
     /// 501: not supported by Berth.
     NotImplemented,
     /// 500: anything else; a bug or a host failure.

@@ -10,6 +10,7 @@
 #![forbid(unsafe_code)]
 
 pub mod config;
+pub mod containers;
 pub mod db;
 pub mod error;
 pub mod events;
@@ -18,9 +19,12 @@ pub mod login;
 pub mod progress;
 mod system;
 pub mod time;
+pub mod volumes;
 
+use std::collections::HashMap;
 use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, OnceLock, Weak};
 use std::time::SystemTime;
 
 pub use config::{Config, StorageDriver};
@@ -80,6 +84,19 @@ pub struct Engine {
     leases: images::gc::Leases,
     registry: berth_registry::Client,
     started: SystemTime,
+    /// Every container's record.
+    containers: containers::Table,
+    /// The shims of running containers.
+    shims: Mutex<HashMap<String, Arc<berth_shim::Client>>>,
+    /// Attachers waiting for their container to start.
+    attaches: containers::attach::Attaches,
+    /// Exec instances.
+    execs: containers::exec::Execs,
+    /// One lock per container serialising start, stop, restart and remove.
+    container_locks: Mutex<HashMap<String, Arc<Mutex<()>>>>,
+    /// The engine itself, once shared ([`Engine::run_containers`]): what
+    /// the threads following containers hold.
+    this: OnceLock<Weak<Engine>>,
     /// Held for the engine's life: one engine per data root.
     _lock: std::fs::File,
 }
@@ -107,10 +124,47 @@ impl Engine {
             leases: images::gc::Leases::default(),
             registry,
             started: SystemTime::now(),
+            containers: containers::Table::default(),
+            shims: Mutex::new(HashMap::new()),
+            attaches: Default::default(),
+            execs: Default::default(),
+            container_locks: Mutex::new(HashMap::new()),
+            this: OnceLock::new(),
             _lock: lock,
         };
         engine.recover_images()?;
         Ok(engine)
+    }
+
+    /// Loads the containers and re-adopts the running ones; the shared
+    /// engine is what their followers keep.
+    pub fn run_containers(self: &Arc<Self>) -> Result<(), containers::ContainerError> {
+        let _ = self.this.set(Arc::downgrade(self));
+        let live = self.load_containers()?;
+        self.adopt_containers(live);
+        Ok(())
+    }
+
+    /// The shared engine, if [`Engine::run_containers`] made it so.
+    pub(crate) fn this(&self) -> Option<Weak<Engine>> {
+        self.this.get().cloned()
+    }
+
+    /// The operation lock of container `id`.
+    pub(crate) fn container_lock(&self, id: &str) -> Arc<Mutex<()>> {
+        self.container_locks
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .entry(id.to_string())
+            .or_default()
+            .clone()
+    }
+
+    pub(crate) fn forget_container_lock(&self, id: &str) {
+        self.container_locks
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(id);
     }
 
     pub fn config(&self) -> &Config {

@@ -82,6 +82,11 @@ impl Filters {
         self.by_name.get(name).map(Vec::as_slice).unwrap_or(&[])
     }
 
+    /// Every filter name with its values.
+    pub fn iter(&self) -> impl Iterator<Item = (&String, &Vec<String>)> {
+        self.by_name.iter()
+    }
+
     pub fn contains(&self, name: &str) -> bool {
         self.by_name.contains_key(name)
     }

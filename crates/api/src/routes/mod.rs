@@ -3,5 +3,7 @@
 pub mod auth;
 pub mod containers;
 pub mod events;
+pub mod exec;
 pub mod images;
 pub mod system;
+pub mod volumes;

@@ -8,12 +8,12 @@
 
 mod archive;
 mod changes;
-mod config_view;
+pub(crate) mod config_view;
 mod distribution;
 pub mod gc;
 mod glob;
 mod inspect;
-mod list;
+pub(crate) mod list;
 pub mod lookup;
 mod pull;
 mod push;

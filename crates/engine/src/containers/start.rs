@@ -1,0 +1,347 @@
+//! `POST /containers/{id}/start`: mount the root filesystem, write
+//! `/etc/hostname`, `/etc/hosts`, `/etc/resolv.conf` and the OCI bundle,
+//! start the shim (which creates the container, held), connect the
+//! attachers waiting for it, then let it run and follow it.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use berth_shim::{LogSpec, ShimSpec};
+
+use super::spec::{self, Namespace, SpecInput, SpecMount};
+use super::{ContainerError, ContainerRecord, Status};
+
+impl crate::Engine {
+    /// Starts a created or stopped container.
+    pub fn start_container(&self, name: &str) -> Result<(), ContainerError> {
+        let id = super::resolve(&self.containers.lock(), name)?;
+        let lock = self.container_lock(&id);
+        let _held = lock.lock().unwrap_or_else(|p| p.into_inner());
+        let record = self.container(&id)?;
+        match record.state.status {
+            Status::Running => {
+                return Err(ContainerError::NotModified(
+                    "container already started".into(),
+                ));
+            }
+            Status::Paused => {
+                return Err(ContainerError::Conflict(
+                    "cannot start a paused container, try unpause instead".into(),
+                ));
+            }
+            Status::Removing | Status::Dead => {
+                return Err(ContainerError::Conflict(
+                    "container is marked for removal and cannot be started".into(),
+                ));
+            }
+            _ => {}
+        }
+        self.update_container(&id, |r| {
+            r.state.manually_stopped = false;
+            Ok(())
+        })?;
+        let result = self.start_locked(&id);
+        drop(_held);
+        if result.is_err() && record.host_config.auto_remove {
+            // dockerd removes an `--rm` container whose start failed.
+            if let Err(e) = self.remove_container(&id, true, true) {
+                tracing::warn!("container {id}: auto-remove after a failed start: {e}");
+            }
+        }
+        result
+    }
+
+    /// Starts `id`; the caller holds its operation lock.
+    pub(crate) fn start_locked(&self, id: &str) -> Result<(), ContainerError> {
+        let record = self.container(id)?;
+        let paths = self.container_paths(id);
+        let rootfs = paths.rootfs();
+        let result = self
+            .prepare_bundle(&record, &paths)
+            .and_then(|()| self.spawn_shim(&record, &paths));
+        let client = match result {
+            Ok(c) => c,
+            Err(e) => {
+                self.release_rootfs(id);
+                let code = exit_code_for(&e);
+                let message = e.to_string();
+                let _ = self.update_container(id, |r| {
+                    r.state.status = if r.has_been_started {
+                        Status::Exited
+                    } else {
+                        Status::Created
+                    };
+                    r.state.error = message.clone();
+                    r.state.exit_code = code;
+                    Ok(())
+                });
+                return Err(e);
+            }
+        };
+        let client = Arc::new(client);
+        self.attaches.connect(id, &client);
+        if let Err(e) = client.start() {
+            let _ = client.kill(9, true);
+            let _ = client.wait();
+            let _ = client.shutdown();
+            self.release_rootfs(id);
+            return Err(ContainerError::Start(e.to_string()));
+        }
+        let pid = client.pid();
+        let now = crate::time::format_rfc3339_nanos(std::time::SystemTime::now());
+        let record = self.update_container(id, |r| {
+            r.state.status = Status::Running;
+            r.state.pid = pid as i64;
+            r.state.exit_code = 0;
+            r.state.error.clear();
+            r.state.oom_killed = false;
+            r.state.started_at = Some(now.clone());
+            r.state.health = r
+                .config
+                .healthcheck
+                .as_ref()
+                .filter(|h| super::health::enabled(h))
+                .map(|_| berth_models::container::Health {
+                    status: "starting".into(),
+                    failing_streak: 0,
+                    log: Vec::new(),
+                });
+            r.has_been_started = true;
+            Ok(r.clone())
+        })?;
+        self.shims
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(id.to_string(), client.clone());
+        self.container_event(&record, "start", &[]);
+        let _ = rootfs;
+        self.follow(id.to_string(), client);
+        Ok(())
+    }
+
+    /// Mounts the root filesystem and writes `config.json` into the bundle.
+    fn prepare_bundle(
+        &self,
+        record: &ContainerRecord,
+        paths: &super::Paths,
+    ) -> Result<(), ContainerError> {
+        let rootfs = paths.rootfs();
+        std::fs::create_dir_all(&rootfs)
+            .map_err(|e| ContainerError::io(format!("create {}", rootfs.display()), e))?;
+        if !super::mounts::is_mountpoint(&rootfs) {
+            let mounts = self.snapshotter.mounts(&record.snapshot)?;
+            berth_snapshot::mount_all(&mounts, &rootfs)?;
+        }
+        let host = &record.host_config;
+        let mut mounts = super::mounts::spec_mounts(self, &rootfs, &record.mounts)?;
+        let taken = |dest: &str| record.mounts.iter().any(|m| m.destination == dest);
+        for (file, dest, content) in etc_files(record) {
+            if taken(dest) {
+                continue;
+            }
+            let path = paths.data.join(file);
+            std::fs::write(&path, content)
+                .map_err(|e| ContainerError::io(format!("write {}", path.display()), e))?;
+            mounts.push(SpecMount::bind(&path, dest, false, "rprivate"));
+        }
+        let user = super::user::resolve(
+            &rootfs,
+            &record.config.user,
+            host.group_add.as_deref().unwrap_or_default(),
+        )?;
+        let mut config = record.config.clone();
+        let env = config.env.get_or_insert_with(Vec::new);
+        if !env.iter().any(|e| e.starts_with("HOME=")) {
+            env.push(format!(
+                "HOME={}",
+                user.home
+                    .clone()
+                    .filter(|h| !h.is_empty())
+                    .unwrap_or_else(|| "/".into())
+            ));
+        }
+        let input = SpecInput {
+            id: &record.id,
+            config: &config,
+            host,
+            rootfs: &rootfs,
+            user: &user,
+            mounts: &mounts,
+            network: self.namespace_of(&host.network_mode, "net", true)?,
+            pid: self.namespace_of(&host.pid_mode, "pid", false)?,
+            ipc: self.namespace_of(&host.ipc_mode, "ipc", false)?,
+            uts: self.namespace_of(&host.uts_mode, "uts", false)?,
+            cgroup_v2: matches!(
+                berth_cgroups::mode(),
+                Ok(berth_cgroups::CgroupMode::Unified)
+            ),
+            cgroup_parent: &self.config.cgroup_parent,
+        };
+        let spec = spec::build(&input)?;
+        let text = serde_json::to_vec_pretty(&spec).expect("a spec serialises");
+        let path = paths.run.join("config.json");
+        std::fs::write(&path, text)
+            .map_err(|e| ContainerError::io(format!("write {}", path.display()), e))
+    }
+
+    /// The namespace a `--network`/`--pid`/`--ipc`/`--uts` mode asks for.
+    fn namespace_of(
+        &self,
+        mode: &str,
+        kind: &str,
+        network: bool,
+    ) -> Result<Namespace, ContainerError> {
+        if mode == "host" {
+            return Ok(Namespace::Host);
+        }
+        if let Some(other) = mode.strip_prefix("container:") {
+            let target = self
+                .container(other)
+                .map_err(|_| ContainerError::NotFound(format!("No such container: {other}")))?;
+            if !target.state.status.is_live() {
+                return Err(ContainerError::Conflict(format!(
+                    "cannot join network namespace of a non running container: container {} is {}",
+                    target.id,
+                    target.state.status.as_str()
+                )));
+            }
+            return Ok(Namespace::Join(
+                format!("/proc/{}/ns/{kind}", target.state.pid).into(),
+            ));
+        }
+        let _ = network;
+        Ok(Namespace::Private)
+    }
+
+    fn spawn_shim(
+        &self,
+        record: &ContainerRecord,
+        paths: &super::Paths,
+    ) -> Result<berth_shim::Client, ContainerError> {
+        let log = match record.host_config.log_config.kind.as_str() {
+            "none" => None,
+            _ => {
+                let opts = super::logs::LogOptions::parse(&record.host_config.log_config.config)?;
+                Some(LogSpec {
+                    path: paths.log(&record.id),
+                    max_size: opts.max_size,
+                    max_file: opts.max_file,
+                })
+            }
+        };
+        let _ = std::fs::remove_file(paths.run.join("exit.json"));
+        let spec = ShimSpec {
+            id: record.id.clone(),
+            bundle: paths.run.clone(),
+            runtime_root: self.config.exec_root.join("runtime"),
+            state_dir: paths.run.clone(),
+            log,
+            tty: record.config.tty,
+            open_stdin: record.config.open_stdin,
+            stdin_once: record.config.stdin_once,
+        };
+        berth_shim::spawn(&self.config.shim_binary, &spec)
+            .map_err(|e| ContainerError::Start(e.to_string()))
+    }
+
+    /// Unmounts the root filesystem of a container that is not running.
+    pub(crate) fn release_rootfs(&self, id: &str) {
+        let rootfs = self.container_paths(id).rootfs();
+        if super::mounts::is_mountpoint(&rootfs)
+            && let Err(e) = berth_snapshot::unmount(&rootfs)
+        {
+            tracing::warn!("container {id}: unmounting its root: {e}");
+        }
+    }
+}
+
+/// The exit code `docker run` reports for a start failure.
+fn exit_code_for(e: &ContainerError) -> i64 {
+    let text = e.to_string();
+    if text.contains("executable file not found") || text.contains("no such file or directory") {
+        127
+    } else if text.contains("permission denied") {
+        126
+    } else {
+        128
+    }
+}
+
+/// `/etc/hostname`, `/etc/hosts` and `/etc/resolv.conf` as dockerd writes
+/// them.
+fn etc_files(record: &ContainerRecord) -> Vec<(&'static str, &'static str, String)> {
+    let host = &record.host_config;
+    let hostname = &record.config.hostname;
+    let mut hosts = if host.network_mode == "host" {
+        std::fs::read_to_string("/etc/hosts").unwrap_or_default()
+    } else {
+        let mut h = String::from(
+            "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n",
+        );
+        for extra in host.extra_hosts.as_deref().unwrap_or_default() {
+            if let Some((name, ip)) = extra.split_once(':').or_else(|| extra.split_once('=')) {
+                h.push_str(&format!("{ip}\t{name}\n"));
+            }
+        }
+        h
+    };
+    if host.network_mode == "host" {
+        for extra in host.extra_hosts.as_deref().unwrap_or_default() {
+            if let Some((name, ip)) = extra.split_once(':').or_else(|| extra.split_once('=')) {
+                hosts.push_str(&format!("{ip}\t{name}\n"));
+            }
+        }
+    }
+    vec![
+        ("hostname", "/etc/hostname", format!("{hostname}\n")),
+        ("hosts", "/etc/hosts", hosts),
+        ("resolv.conf", "/etc/resolv.conf", resolv_conf(record)),
+    ]
+}
+
+fn resolv_conf(record: &ContainerRecord) -> String {
+    let host = &record.host_config;
+    let base = std::fs::read_to_string("/etc/resolv.conf").unwrap_or_default();
+    let local = |ns: &str| ns.starts_with("127.") || ns == "::1";
+    let mut nameservers: Vec<String> = base
+        .lines()
+        .filter_map(|l| l.strip_prefix("nameserver"))
+        .map(|s| s.trim().to_string())
+        .filter(|ns| host.network_mode == "host" || !local(ns))
+        .collect();
+    let mut search: Vec<String> = base
+        .lines()
+        .filter_map(|l| l.strip_prefix("search"))
+        .flat_map(|s| s.split_whitespace().map(str::to_string).collect::<Vec<_>>())
+        .collect();
+    let mut options: Vec<String> = base
+        .lines()
+        .filter_map(|l| l.strip_prefix("options"))
+        .flat_map(|s| s.split_whitespace().map(str::to_string).collect::<Vec<_>>())
+        .collect();
+    if let Some(d) = host.dns.as_ref().filter(|d| !d.is_empty()) {
+        nameservers = d.clone();
+    }
+    if let Some(s) = host.dns_search.as_ref().filter(|s| !s.is_empty()) {
+        search = s.iter().filter(|s| *s != ".").cloned().collect();
+    }
+    if let Some(o) = host.dns_options.as_ref().filter(|o| !o.is_empty()) {
+        options = o.clone();
+    }
+    let mut out = String::new();
+    if !search.is_empty() {
+        out.push_str(&format!("search {}\n", search.join(" ")));
+    }
+    for ns in nameservers {
+        out.push_str(&format!("nameserver {ns}\n"));
+    }
+    if !options.is_empty() {
+        out.push_str(&format!("options {}\n", options.join(" ")));
+    }
+    out
+}
+
+#[allow(dead_code)]
+fn exists(p: &Path) -> bool {
+    p.exists()
+}
