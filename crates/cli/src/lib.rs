@@ -55,6 +55,7 @@ pub mod format;
 pub mod inspect;
 pub mod progress;
 pub mod reference;
+pub mod term;
 
 use clap::Parser;
 use clap::error::{ContextKind, ContextValue, ErrorKind};
