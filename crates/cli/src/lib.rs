@@ -77,6 +77,7 @@ fn resolve_command(args: &[std::ffi::OsString]) -> clap::Command {
         "--tlscert",
         "--tlskey",
     ];
+    // `run -h` is --hostname; clap's help flag is turned off there
     let mut it = args
         .iter()
         .skip(1)
@@ -199,6 +200,8 @@ fn clap_error(e: &clap::Error, args: &[std::ffi::OsString]) -> Option<CliError> 
             } else {
                 let reason = if arg.contains("--human") {
                     format!("strconv.ParseBool: parsing {value:?}: invalid syntax")
+                } else if let Some(src) = std::error::Error::source(e) {
+                    src.to_string()
                 } else {
                     e.kind().to_string()
                 };

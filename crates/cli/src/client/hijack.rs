@@ -53,9 +53,7 @@ impl Client {
     /// Send `req` asking for an upgrade; the raw stream once the daemon
     /// answers `101` (an error status is the daemon's error).
     pub fn hijack(&self, req: Request) -> Result<Hijacked<'_>, ClientError> {
-        let req = req
-            .header("Connection", "Upgrade")
-            .header("Upgrade", "tcp");
+        let req = req.header("Connection", "Upgrade").header("Upgrade", "tcp");
         let (request, what, url) = self.build(req, true)?;
         let http_err = |what: &str| {
             let what = what.to_string();
