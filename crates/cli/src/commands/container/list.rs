@@ -252,6 +252,10 @@ fn row_value(c: &Summary, trunc: bool) -> Value {
         .field("Names", names.join(","))
         .field("Networks", networks.join(","))
         .field(
+            "Platform",
+            Value::Nil(crate::format::template::NilKind::Pointer),
+        )
+        .field(
             "Ports",
             displayable_ports(&c.ports.clone().unwrap_or_default()),
         )

@@ -30,5 +30,5 @@ pub fn run(app: &App, a: &TopArgs, u: Usage) -> Result<(), CliError> {
         text.push_str(&p.join("\t"));
         text.push('\n');
     }
-    print(&crate::format::table::TabWriter::new(1, 3).format(&text))
+    print(&crate::format::table::TabWriter::new(20, 3).format(&text))
 }
