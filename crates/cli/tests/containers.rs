@@ -22,6 +22,7 @@ fn as_berth(s: &str) -> String {
     s.lines()
         .map(|l| {
             l.replace("docker: ", "berth: ")
+                .replace("'docker ", "'berth ")
                 .replace("Usage:  docker ", "Usage:  berth ")
                 .replace("Run 'docker ", "Run 'berth ")
                 .replace("See 'docker ", "See 'berth ")
@@ -57,7 +58,7 @@ impl Side<'_> {
         let unify = |s: &str| s.replace("b-", "d-");
         let ok = d.code == b.code
             && norm(&d.stdout) == norm(&unify(&b.stdout))
-            && as_berth(&d.stderr) == unify(&b.stderr);
+            && norm(&as_berth(&d.stderr)) == norm(&unify(&b.stderr));
         c.check(
             &format!("berth {} == docker", args.join(" ")),
             ok,
@@ -289,7 +290,7 @@ fn lifecycle(s: &Side, scratch: &Path, c: &mut Checks) {
             IMG,
             "sh",
             "-c",
-            "echo line1; echo line2 >&2; sleep 300",
+            "echo line1; sleep 0.3; echo line2 >&2; sleep 300",
         ],
         None,
         &id_norm,

@@ -172,7 +172,12 @@ fn from_container(
                 let mut comps = path.components();
                 let first = comps.next();
                 if first.is_some_and(|f| f.as_os_str() == src_name.as_str()) {
-                    Path::new(new).join(comps.as_path())
+                    let rest = comps.as_path();
+                    if rest.as_os_str().is_empty() {
+                        PathBuf::from(new)
+                    } else {
+                        Path::new(new).join(rest)
+                    }
                 } else {
                     path.clone()
                 }
