@@ -353,17 +353,25 @@ fn lifecycle(s: &Side, scratch: &Path, c: &mut Checks) {
             "{{.Names}} {{.Image}} {{.Command}} {{.State}} {{.Labels}}",
         ],
     );
+    // the header, and each row's ID width and name (ages and IDs differ)
     s.same_with(c, &["ps", "--filter", "name={}top"], None, &|s| {
         s.lines()
             .map(|l| {
-                l.split("   ")
-                    .filter(|x| !x.trim().is_empty())
-                    .count()
-                    .to_string()
+                let cells: Vec<&str> = l
+                    .split("   ")
+                    .map(str::trim)
+                    .filter(|x| !x.is_empty())
+                    .collect();
+                format!(
+                    "{} {}",
+                    cells.first().map_or(0, |c| c.len()),
+                    cells.last().unwrap_or(&"")
+                )
             })
             .collect::<Vec<_>>()
-            .join(",")
-            + &s.lines().next().unwrap_or("").to_string()
+            .join("\n")
+            + "\n"
+            + s.lines().next().unwrap_or("")
     });
     s.same_with(
         c,

@@ -6,7 +6,7 @@
 //! inside it; to a path that does not exist, the source takes that name;
 //! `-` is a tar stream on standard input or output.
 
-use std::io::{Read, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use base64::Engine;
@@ -124,13 +124,7 @@ fn from_container(
         .unwrap_or_else(|| base_name(&src_path));
     let dst_path = Path::new(dst);
     let (into, rename): (PathBuf, Option<String>) = match std::fs::metadata(dst_path) {
-        Ok(m) if m.is_dir() => {
-            if !src_is_dir && dst.ends_with('/') || m.is_dir() {
-                (dst_path.to_path_buf(), None)
-            } else {
-                (dst_path.to_path_buf(), None)
-            }
-        }
+        Ok(m) if m.is_dir() => (dst_path.to_path_buf(), None),
         Ok(_) => {
             if src_is_dir {
                 return Err(CliError::Usage(format!(
@@ -269,8 +263,7 @@ fn to_container(
         r.and_then(|()| b.finish())
             .map_err(|e| CliError::io(format!("archive {src}"), e))?;
     }
-    let mut data = Vec::new();
-    let _ = (&buf[..]).read_to_end(&mut data);
+    let data = buf;
     let req = Request::new(Method::Put, archive)
         .query("path", dir)
         .query("noOverwriteDirNonDir", "true")

@@ -15,9 +15,9 @@ pub fn run(app: &App, a: &VolumeCreateArgs, u: Usage) -> Result<(), CliError> {
     let mut name = a.name.clone().unwrap_or_default();
     if let Some(n) = a.args.first() {
         if !name.is_empty() && &name != n {
-            return Err(CliError::Usage(format!(
-                "conflicting options: cannot specify a volume-name through both --name and as a positional arg"
-            )));
+            return Err(CliError::Usage(
+                "conflicting options: cannot specify a volume-name through both --name and as a positional arg".into(),
+            ));
         }
         name = n.clone();
     }
