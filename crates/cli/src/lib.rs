@@ -5,9 +5,10 @@
 //! # Layout
 //!
 //! - [`cli`]: the clap structs (what the user types), no behaviour.
-//! - [`commands`]: one module per command group (`image/`, `system/`,
-//!   `auth/`), one file per command, turning arguments into API calls and
-//!   output. Containers (issue 4) and networks (issue 5) add groups here.
+//! - [`commands`]: one module per command group (`image/`, `container/`,
+//!   `volume/`, `system/`, `auth/`), one file per command, turning
+//!   arguments into API calls and output; `container/opts/` resolves
+//!   `run`/`create` flags into the create request. Networks add a group.
 //! - [`client`]: the API transport (unix socket, TCP, TLS; hyper on a
 //!   current-thread tokio runtime behind a blocking interface), version
 //!   negotiation, docker's error texts.
@@ -16,6 +17,7 @@
 //! - [`inspect`]: `inspect` output (raw JSON, or templates on typed values
 //!   with a raw fallback).
 //! - [`progress`]: the JSON message streams of pull/push/load/import.
+//! - [`term`]: raw terminal mode and window size for TTY sessions.
 //! - [`config`]: the client config file and credential helpers.
 //! - [`reference`]: image reference normalisation.
 //! - [`autostart`]: starting berthd when it is not running.
@@ -55,6 +57,7 @@ pub mod format;
 pub mod inspect;
 pub mod progress;
 pub mod reference;
+pub mod term;
 
 use clap::Parser;
 use clap::error::{ContextKind, ContextValue, ErrorKind};
@@ -76,6 +79,7 @@ fn resolve_command(args: &[std::ffi::OsString]) -> clap::Command {
         "--tlscert",
         "--tlskey",
     ];
+    // `run -h` is --hostname; clap's help flag is turned off there
     let mut it = args
         .iter()
         .skip(1)
@@ -198,6 +202,8 @@ fn clap_error(e: &clap::Error, args: &[std::ffi::OsString]) -> Option<CliError> 
             } else {
                 let reason = if arg.contains("--human") {
                     format!("strconv.ParseBool: parsing {value:?}: invalid syntax")
+                } else if let Some(src) = std::error::Error::source(e) {
+                    src.to_string()
                 } else {
                     e.kind().to_string()
                 };

@@ -8,7 +8,9 @@
 //! response ([`Response`]) is read chunk by chunk, each read driving the
 //! runtime. Async stays inside this module.
 
+pub mod hijack;
 pub mod host;
+pub mod stdcopy;
 pub mod transport;
 
 use std::cell::RefCell;
@@ -501,7 +503,25 @@ impl Client {
         self.send(Request::new(Method::Get, path))?.json()
     }
 
-    fn raw(&self, req: Request, versioned: bool) -> Result<Response<'_>, ClientError> {
+    /// A client with the same options and negotiated version, for another
+    /// thread (signal forwarding, TTY resizes while a stream is pumped).
+    pub fn fork(&self) -> Result<Client, ClientError> {
+        let mut opts = self.opts.clone();
+        opts.api_version = self.version.borrow().clone();
+        Client::new(opts)
+    }
+
+    /// The options this client was made with.
+    pub fn options(&self) -> &ClientOptions {
+        &self.opts
+    }
+
+    /// The HTTP request for `req`, the text naming it in errors, its URL.
+    pub(crate) fn build(
+        &self,
+        req: Request,
+        versioned: bool,
+    ) -> Result<(http::Request<ReqBody>, String, String), ClientError> {
         let mut path = req.path.clone();
         if versioned {
             path = format!("/v{}{}", self.api_version()?, path);
@@ -555,24 +575,34 @@ impl Client {
             what: what.clone(),
             source,
         })?;
+        Ok((request, what, url))
+    }
+
+    /// Connect to the daemon (inside the runtime).
+    pub(crate) async fn connect(&self) -> Result<transport::Stream, ClientError> {
         let host_url = self.opts.host.url();
+        transport::connect(&self.opts.host, self.tls.as_ref())
+            .await
+            .map_err(|e| match e {
+                ConnectError::Refused(source) => ClientError::ConnectionFailed {
+                    host: host_url.clone(),
+                    source,
+                },
+                ConnectError::Permission(source) => ClientError::PermissionDenied {
+                    host: host_url.clone(),
+                    source,
+                },
+                ConnectError::Io(source) | ConnectError::Tls(source) => ClientError::Connect {
+                    host: host_url.clone(),
+                    source,
+                },
+            })
+    }
+
+    fn raw(&self, req: Request, versioned: bool) -> Result<Response<'_>, ClientError> {
+        let (request, what, url) = self.build(req, versioned)?;
         let resp = self.rt.block_on(async {
-            let stream = transport::connect(&self.opts.host, self.tls.as_ref())
-                .await
-                .map_err(|e| match e {
-                    ConnectError::Refused(source) => ClientError::ConnectionFailed {
-                        host: host_url.clone(),
-                        source,
-                    },
-                    ConnectError::Permission(source) => ClientError::PermissionDenied {
-                        host: host_url.clone(),
-                        source,
-                    },
-                    ConnectError::Io(source) | ConnectError::Tls(source) => ClientError::Connect {
-                        host: host_url.clone(),
-                        source,
-                    },
-                })?;
+            let stream = self.connect().await?;
             let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
                 .await
                 .map_err(|source| ClientError::Http {
@@ -603,19 +633,33 @@ impl Client {
         if status < 400 {
             return Ok(response);
         }
-        let is_json = response
+        Err(response.into_error(&url))
+    }
+}
+
+impl Response<'_> {
+    /// The error an error status carries (docker's wording).
+    pub(crate) fn into_error(self, url: &str) -> ClientError {
+        let status = self.status;
+        let is_json = self
             .header("content-type")
             .is_some_and(|c| c == "application/json");
-        let body = response.bytes()?;
+        let body = match self.bytes() {
+            Ok(b) => b,
+            Err(e) => return e,
+        };
         if body.is_empty() {
-            return Err(ClientError::Status {
+            return ClientError::Status {
                 status,
                 status_text: status_text(status),
-                url,
-            });
+                url: url.to_string(),
+            };
         }
         let message = if is_json {
-            let j = crate::format::json::Json::parse(&body).map_err(ClientError::ErrorBody)?;
+            let j = match crate::format::json::Json::parse(&body) {
+                Ok(j) => j,
+                Err(e) => return ClientError::ErrorBody(e),
+            };
             match j.get("message").and_then(|m| m.as_str()) {
                 Some(m) if !m.is_empty() => m.trim().to_string(),
                 _ => format!(
@@ -626,7 +670,7 @@ impl Client {
         } else {
             String::from_utf8_lossy(&body).trim().to_string()
         };
-        Err(ClientError::Daemon { status, message })
+        ClientError::Daemon { status, message }
     }
 }
 

@@ -6,11 +6,14 @@
 //! the API's filter JSON, and confirmation prompts.
 
 pub mod auth;
+pub mod container;
 pub mod image;
 pub mod system;
+pub mod volume;
 
 use crate::app::App;
-use crate::cli::{Command, ImageCommand, SystemCommand, Usage};
+use crate::cli as u;
+use crate::cli::{Command, ContainerCommand, ImageCommand, SystemCommand, Usage, VolumeCommand};
 use crate::cli::{
     EVENTS, HISTORY, IMAGE_HISTORY, IMAGE_IMPORT, IMAGE_INSPECT, IMAGE_LOAD, IMAGE_LS, IMAGE_PRUNE,
     IMAGE_PULL, IMAGE_PUSH, IMAGE_RM, IMAGE_SAVE, IMAGE_TAG, IMAGES, IMPORT, INFO, INSPECT, LOAD,
@@ -50,11 +53,73 @@ pub fn run(app: &App, cmd: Command) -> Result<(), CliError> {
             ImageCommand::Save(a) => image::save::run(app, &a, IMAGE_SAVE),
             ImageCommand::Tag(a) => image::tag::run(app, &a, IMAGE_TAG),
         },
+        Command::Run(a) => container::run::run(app, &a, u::RUN),
+        Command::Create(a) => container::create::run(app, &a, u::CREATE),
+        Command::Start(a) => container::start::run(app, &a, u::START),
+        Command::Stop(a) => container::stop::run(app, &a, u::STOP),
+        Command::Kill(a) => container::kill::run(app, &a, u::KILL),
+        Command::Restart(a) => container::restart::run(app, &a, u::RESTART),
+        Command::Pause(a) => container::pause::run(app, &a, u::PAUSE, "pause"),
+        Command::Unpause(a) => container::pause::run(app, &a, u::UNPAUSE, "unpause"),
+        Command::Rm(a) => container::remove::run(app, &a, u::RM),
+        Command::Rename(a) => container::rename::run(app, &a, u::RENAME),
+        Command::Wait(a) => container::wait::run(app, &a, u::WAIT),
+        Command::Ps(a) => container::list::run(app, &a, u::PS),
+        Command::Logs(a) => container::logs::run(app, &a, u::LOGS),
+        Command::Attach(a) => container::attach::run(app, &a, u::ATTACH),
+        Command::Exec(a) => container::exec::run(app, &a, u::EXEC),
+        Command::Top(a) => container::top::run(app, &a, u::TOP),
+        Command::Stats(a) => container::stats::run(app, &a, u::STATS),
+        Command::Cp(a) => container::cp::run(app, &a, u::CP),
+        Command::Export(a) => container::export::run(app, &a, u::EXPORT),
+        Command::Diff(a) => container::diff::run(app, &a, u::DIFF),
+        Command::Commit(a) => container::commit::run(app, &a, u::COMMIT),
+        Command::Update(a) => container::update::run(app, &a, u::UPDATE),
+        Command::Port(a) => container::port::run(app, &a, u::PORT),
+        Command::Container(c) => run_container(app, c),
+        Command::Volume(c) => match c {
+            VolumeCommand::Create(a) => volume::create::run(app, &a, u::VOLUME_CREATE),
+            VolumeCommand::Inspect(a) => volume::inspect::run(app, &a, u::VOLUME_INSPECT),
+            VolumeCommand::Ls(a) => volume::list::run(app, &a, u::VOLUME_LS),
+            VolumeCommand::Prune(a) => volume::prune::run(app, &a, u::VOLUME_PRUNE),
+            VolumeCommand::Rm(a) => volume::remove::run(app, &a, u::VOLUME_RM),
+        },
         Command::System(c) => match c {
             SystemCommand::Df(a) => system::df::run(app, &a, SYSTEM_DF),
             SystemCommand::Events(a) => system::events::run(app, &a, SYSTEM_EVENTS),
             SystemCommand::Info(a) => system::info::run(app, &a, SYSTEM_INFO),
         },
+    }
+}
+
+fn run_container(app: &App, c: ContainerCommand) -> Result<(), CliError> {
+    use container as k;
+    match c {
+        ContainerCommand::Attach(a) => k::attach::run(app, &a, u::CONTAINER_ATTACH),
+        ContainerCommand::Commit(a) => k::commit::run(app, &a, u::CONTAINER_COMMIT),
+        ContainerCommand::Cp(a) => k::cp::run(app, &a, u::CONTAINER_CP),
+        ContainerCommand::Create(a) => k::create::run(app, &a, u::CONTAINER_CREATE),
+        ContainerCommand::Diff(a) => k::diff::run(app, &a, u::CONTAINER_DIFF),
+        ContainerCommand::Exec(a) => k::exec::run(app, &a, u::CONTAINER_EXEC),
+        ContainerCommand::Export(a) => k::export::run(app, &a, u::CONTAINER_EXPORT),
+        ContainerCommand::Inspect(a) => k::inspect::run(app, &a, u::CONTAINER_INSPECT),
+        ContainerCommand::Kill(a) => k::kill::run(app, &a, u::CONTAINER_KILL),
+        ContainerCommand::Logs(a) => k::logs::run(app, &a, u::CONTAINER_LOGS),
+        ContainerCommand::Ls(a) => k::list::run(app, &a, u::CONTAINER_LS),
+        ContainerCommand::Pause(a) => k::pause::run(app, &a, u::CONTAINER_PAUSE, "pause"),
+        ContainerCommand::Port(a) => k::port::run(app, &a, u::CONTAINER_PORT),
+        ContainerCommand::Prune(a) => k::prune::run(app, &a, u::CONTAINER_PRUNE),
+        ContainerCommand::Rename(a) => k::rename::run(app, &a, u::CONTAINER_RENAME),
+        ContainerCommand::Restart(a) => k::restart::run(app, &a, u::CONTAINER_RESTART),
+        ContainerCommand::Rm(a) => k::remove::run(app, &a, u::CONTAINER_RM),
+        ContainerCommand::Run(a) => k::run::run(app, &a, u::CONTAINER_RUN),
+        ContainerCommand::Start(a) => k::start::run(app, &a, u::CONTAINER_START),
+        ContainerCommand::Stats(a) => k::stats::run(app, &a, u::CONTAINER_STATS),
+        ContainerCommand::Stop(a) => k::stop::run(app, &a, u::CONTAINER_STOP),
+        ContainerCommand::Top(a) => k::top::run(app, &a, u::CONTAINER_TOP),
+        ContainerCommand::Unpause(a) => k::pause::run(app, &a, u::CONTAINER_UNPAUSE, "unpause"),
+        ContainerCommand::Update(a) => k::update::run(app, &a, u::CONTAINER_UPDATE),
+        ContainerCommand::Wait(a) => k::wait::run(app, &a, u::CONTAINER_WAIT),
     }
 }
 
