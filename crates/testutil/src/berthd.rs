@@ -217,6 +217,16 @@ impl Berthd {
 
 impl Drop for Berthd {
     fn drop(&mut self) {
+        // Containers outlive berthd: a failed test must not leave them.
+        if self.child.is_some() {
+            let ids = String::from_utf8_lossy(&self.docker(&["ps", "-aq"]).stdout).into_owned();
+            let ids: Vec<&str> = ids.split_whitespace().collect();
+            if !ids.is_empty() {
+                let mut args = vec!["rm", "-f", "-v"];
+                args.extend(ids);
+                let _ = self.docker(&args);
+            }
+        }
         let clean_exit = self.stop();
         let leaked = mounts_containing(&self.dir.display().to_string());
         let dir = self.dir.clone();

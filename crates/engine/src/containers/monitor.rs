@@ -33,16 +33,16 @@ impl crate::Engine {
                         tracing::warn!(
                             "container {id}: lost its shim ({e}); reading its exit record"
                         );
-                        berth_shim::read_exit(&engine.container_paths(&id).run).unwrap_or_else(
-                            || ExitStatus {
+                        read_exit_patiently(&engine.container_paths(&id).run).unwrap_or_else(|| {
+                            ExitStatus {
                                 code: 255,
                                 signal: None,
                                 oom_killed: false,
                                 finished_at: crate::time::format_rfc3339_nanos(
                                     std::time::SystemTime::now(),
                                 ),
-                            },
-                        )
+                            }
+                        })
                     }
                 };
                 let _ = client.shutdown();
@@ -148,4 +148,16 @@ fn should_restart(record: &ContainerRecord) -> bool {
         }
         _ => false,
     }
+}
+
+/// The shim's exit record, giving a shim that is still writing it a
+/// moment (a lost connection can come just before the record lands).
+fn read_exit_patiently(dir: &std::path::Path) -> Option<ExitStatus> {
+    for _ in 0..40 {
+        if let Some(s) = berth_shim::read_exit(dir) {
+            return Some(s);
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    None
 }

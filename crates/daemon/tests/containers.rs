@@ -1,0 +1,289 @@
+//! Containers on berthd through the real docker CLI: run (output, exit
+//! codes, stdin, env/workdir/user), detached containers with logs, exec,
+//! stop and rm, restart policies, volumes, and `kill -9` of berthd with a
+//! container running (it survives, is re-adopted, and an exit that happened
+//! while berthd was away is recorded). Nothing may be left behind.
+
+mod support;
+
+use std::path::Path;
+use std::time::Duration;
+
+use support::*;
+
+/// A berthd with a `busybox:latest` imported from a busybox rootfs.
+fn daemon_with_busybox(test: &str) -> Option<(Berthd, tempfile::TempDir)> {
+    if !require_root(test) {
+        return None;
+    }
+    let dir = tempfile::Builder::new()
+        .prefix("berth-ct-")
+        .tempdir()
+        .unwrap();
+    let rootfs = dir.path().join("rootfs");
+    berth_testutil::make_rootfs(&rootfs);
+    let tar = dir.path().join("rootfs.tar");
+    let status = std::process::Command::new("tar")
+        .arg("-C")
+        .arg(&rootfs)
+        .arg("-cf")
+        .arg(&tar)
+        .arg(".")
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let d = berthd(&[]);
+    ok(d.docker(&["import", tar.to_str().unwrap(), "busybox:latest"]));
+    Some((d, dir))
+}
+
+fn no_leaks(d: &Berthd, ids: &[String]) {
+    for id in ids {
+        assert!(
+            berth_testutil::mounts_containing(id).is_empty(),
+            "mounts of {id} left"
+        );
+        assert!(
+            berth_testutil::cgroup_dirs_named(id).is_empty(),
+            "cgroups of {id} left"
+        );
+    }
+    let shims = std::process::Command::new("pgrep")
+        .args(["-f", &format!("berth-shim .*{}", d.exec_root().display())])
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&shims.stdout).trim().is_empty(),
+        "shims of this daemon still run"
+    );
+}
+
+#[test]
+fn docker_run_behaves_like_docker() {
+    let Some((d, _dir)) = daemon_with_busybox("docker_run_behaves_like_docker") else {
+        return;
+    };
+    assert_eq!(
+        ok(d.docker(&["run", "--rm", "busybox", "echo", "hello"])),
+        "hello\n"
+    );
+    fails(
+        d.docker(&["run", "--rm", "busybox", "sh", "-c", "exit 3"]),
+        3,
+    );
+    let err = fails(d.docker(&["run", "--rm", "busybox", "nosuchcmd"]), 127);
+    assert!(err.contains("executable file not found"), "{err}");
+    let out = ok(d.docker(&[
+        "run",
+        "--rm",
+        "-e",
+        "A=1",
+        "-w",
+        "/tmp",
+        "-u",
+        "nobody",
+        "-h",
+        "box",
+        "busybox",
+        "sh",
+        "-c",
+        "echo $A; pwd; id -u; hostname",
+    ]));
+    assert_eq!(out, "1\n/tmp\n65534\nbox\n");
+    let out = d.docker_with(
+        Path::new("docker"),
+        &["run", "--rm", "-i", "busybox", "cat"],
+        Some(b"piped\n"),
+    );
+    assert_eq!(ok(out), "piped\n");
+    // stdout and stderr stay apart.
+    let out = d.docker(&[
+        "run",
+        "--rm",
+        "busybox",
+        "sh",
+        "-c",
+        "echo out; echo err >&2",
+    ]);
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "out\n");
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "err\n");
+    // Docker's refusals.
+    let r = d.api(
+        "POST",
+        "/v1.47/containers/create",
+        Some(br#"{"Image":"busybox","Cmd":["true"],"HostConfig":{"AutoRemove":true,"RestartPolicy":{"Name":"always"}}}"#),
+    );
+    assert_eq!(r.status, 400);
+    assert_eq!(
+        r.json()["message"],
+        "can't create 'AutoRemove' container with restart policy"
+    );
+    ok(d.docker(&["create", "--name", "taken", "busybox", "true"]));
+    let err = fails(
+        d.docker(&["create", "--name", "taken", "busybox", "true"]),
+        1,
+    );
+    assert!(err.contains("is already in use by container"), "{err}");
+    ok(d.docker(&["rm", "taken"]));
+    assert_eq!(ok(d.docker(&["ps", "-aq"])), "");
+    no_leaks(&d, &[]);
+}
+
+#[test]
+fn detached_logs_exec_stop_rm() {
+    let Some((d, _dir)) = daemon_with_busybox("detached_logs_exec_stop_rm") else {
+        return;
+    };
+    let id = ok(d.docker(&[
+        "run",
+        "-d",
+        "--name",
+        "web",
+        "busybox",
+        "sh",
+        "-c",
+        "echo out; echo err >&2; exec sleep 1000",
+    ]))
+    .trim()
+    .to_string();
+    std::thread::sleep(Duration::from_millis(300));
+    let ps = ok(d.docker(&["ps", "--format", "{{.Names}} {{.Status}}"]));
+    assert!(ps.starts_with("web Up "), "{ps}");
+    let logs = d.docker(&["logs", "web"]);
+    assert_eq!(String::from_utf8_lossy(&logs.stdout), "out\n");
+    assert_eq!(String::from_utf8_lossy(&logs.stderr), "err\n");
+    let exec = d.docker(&["exec", "-e", "X=2", "web", "sh", "-c", "echo $X; exit 5"]);
+    assert_eq!(exec.status.code(), Some(5));
+    assert_eq!(String::from_utf8_lossy(&exec.stdout), "2\n");
+    let err = fails(d.docker(&["rm", "web"]), 1);
+    assert!(
+        err.contains("You cannot remove a running container"),
+        "{err}"
+    );
+    ok(d.docker(&["stop", "-t", "1", "web"]));
+    let state = ok(d.docker(&[
+        "inspect",
+        "-f",
+        "{{.State.Status}} {{.State.ExitCode}}",
+        "web",
+    ]));
+    // pid 1 ignores SIGTERM: SIGKILL after the timeout, as under Docker.
+    assert_eq!(state.trim(), "exited 137");
+    ok(d.docker(&["rm", "web"]));
+    no_leaks(&d, &[id]);
+}
+
+#[test]
+fn restart_policy_and_volumes() {
+    let Some((d, _dir)) = daemon_with_busybox("restart_policy_and_volumes") else {
+        return;
+    };
+    ok(d.docker(&[
+        "run",
+        "-d",
+        "--name",
+        "flaky",
+        "--restart",
+        "on-failure:2",
+        "busybox",
+        "sh",
+        "-c",
+        "exit 1",
+    ]));
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    loop {
+        let s = ok(d.docker(&[
+            "inspect",
+            "-f",
+            "{{.RestartCount}} {{.State.Status}}",
+            "flaky",
+        ]));
+        if s.trim() == "2 exited" {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "restart count stuck at {s}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    ok(d.docker(&["rm", "flaky"]));
+    ok(d.docker(&["volume", "create", "berthvol"]));
+    ok(d.docker(&[
+        "run",
+        "--rm",
+        "-v",
+        "berthvol:/data",
+        "busybox",
+        "sh",
+        "-c",
+        "echo kept > /data/f",
+    ]));
+    assert_eq!(
+        ok(d.docker(&[
+            "run",
+            "--rm",
+            "-v",
+            "berthvol:/data:ro",
+            "busybox",
+            "cat",
+            "/data/f"
+        ])),
+        "kept\n"
+    );
+    ok(d.docker(&[
+        "run",
+        "-d",
+        "--name",
+        "user",
+        "-v",
+        "berthvol:/data",
+        "busybox",
+        "sleep",
+        "100",
+    ]));
+    let err = fails(d.docker(&["volume", "rm", "berthvol"]), 1);
+    assert!(err.contains("volume is in use"), "{err}");
+    ok(d.docker(&["rm", "-f", "user"]));
+    ok(d.docker(&["volume", "rm", "berthvol"]));
+    no_leaks(&d, &[]);
+}
+
+#[test]
+fn containers_survive_kill9_of_berthd() {
+    let Some((mut d, _dir)) = daemon_with_busybox("containers_survive_kill9_of_berthd") else {
+        return;
+    };
+    let id = ok(d.docker(&[
+        "run",
+        "-d",
+        "--name",
+        "survivor",
+        "busybox",
+        "sh",
+        "-c",
+        "while true; do echo tick; sleep 0.1; done",
+    ]))
+    .trim()
+    .to_string();
+    ok(d.docker(&[
+        "run",
+        "-d",
+        "--name",
+        "quick",
+        "busybox",
+        "sh",
+        "-c",
+        "sleep 1; exit 7",
+    ]));
+    d.kill9();
+    std::thread::sleep(Duration::from_millis(1500));
+    d.restart();
+    let ps = ok(d.docker(&["ps", "-a", "--format", "{{.Names}} {{.State}}"]));
+    assert!(ps.contains("survivor running"), "{ps}");
+    assert_eq!(ok(d.docker(&["wait", "quick"])).trim(), "7");
+    let logs = ok(d.docker(&["logs", "--tail", "1", "survivor"]));
+    assert_eq!(logs, "tick\n");
+    ok(d.docker(&["rm", "-f", "survivor", "quick"]));
+    no_leaks(&d, &[id]);
+}
