@@ -119,7 +119,7 @@ fn helper_spawn_and_die() {
         return;
     };
     let spec: berth_shim::ShimSpec = serde_json::from_str(&spec).unwrap();
-    let c = berth_shim::spawn(util::shim_bin(), &spec).unwrap();
+    let c = berth_shim::spawn(&util::shim_bin(), &spec).unwrap();
     c.start().unwrap();
     println!("PID={}", c.pid());
 }

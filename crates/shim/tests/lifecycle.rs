@@ -215,14 +215,97 @@ fn not_found_and_permission_errors_have_kinds() {
         return;
     }
     let f = Fixture::new(&["no-such-program"]);
-    let e = berth_shim::spawn(util::shim_bin(), &f.spec).unwrap_err();
+    let e = berth_shim::spawn(&util::shim_bin(), &f.spec).unwrap_err();
     assert_eq!(e.kind(), berth_shim::ErrorKind::ExecutableNotFound, "{e}");
     assert!(e.to_string().contains("no-such-program"), "{e}");
     assert!(!f.spec.state_dir.join("shim.sock").exists());
     f.assert_no_leaks();
     let f = Fixture::new(&["/etc/passwd"]);
-    let e = berth_shim::spawn(util::shim_bin(), &f.spec).unwrap_err();
+    let e = berth_shim::spawn(&util::shim_bin(), &f.spec).unwrap_err();
     assert_eq!(e.kind(), berth_shim::ErrorKind::PermissionDenied, "{e}");
     assert_eq!(e.kind().exit_code(), 126);
+    f.assert_no_leaks();
+}
+
+/// The figures the shim is held to: an idle shim's memory (RSS and PSS from
+/// smaps_rollup) and the spawn/start latency, printed; the bound asserted
+/// is loose (debug builds are several times larger than release).
+#[test]
+fn idle_shim_memory_and_latency() {
+    if !require_root("idle_shim_memory_and_latency") {
+        return;
+    }
+    // Two more shims alongside, so the figures show what is shared (the
+    // binary's text) and what each container costs.
+    let others: Vec<Fixture> = (0..2).map(|_| Fixture::new(&["sleep", "1000"])).collect();
+    let other_clients: Vec<berth_shim::Client> = others.iter().map(|o| o.spawn()).collect();
+    let f = Fixture::new(&["sleep", "1000"]);
+    let t0 = Instant::now();
+    let c = f.spawn();
+    let spawned = t0.elapsed();
+    c.start().unwrap();
+    let started = t0.elapsed();
+    let shim = f.shim_pid().unwrap();
+    // Some traffic first, so the figures include a served attach and state.
+    let s = c.attach(false, true, true).unwrap();
+    for _ in 0..10 {
+        c.state().unwrap();
+    }
+    let rollup = std::fs::read_to_string(format!("/proc/{shim}/smaps_rollup")).unwrap();
+    let field = |name: &str| -> u64 {
+        rollup
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|v| v.split_whitespace().next()?.parse().ok())
+            .unwrap_or(0)
+    };
+    let (rss, pss) = (field("Rss:"), field("Pss:"));
+    let anon = field("Anonymous:");
+    eprintln!(
+        "shim {}: spawn {spawned:?}, spawn+start {started:?}; idle RSS {rss} KiB, PSS {pss} KiB, anonymous {anon} KiB",
+        util::shim_bin().display()
+    );
+    assert!(rss < 16 * 1024, "RSS {rss} KiB");
+    for (o, oc) in others.iter().zip(&other_clients) {
+        let pid = o.shim_pid().unwrap();
+        oc.kill(9, false).unwrap();
+        oc.wait().unwrap();
+        o.wait_shim_gone(pid);
+    }
+    c.kill(9, false).unwrap();
+    assert_eq!(c.wait().unwrap().code, 137);
+    drop(s);
+    f.wait_shim_gone(shim);
+    f.assert_no_leaks();
+}
+
+#[test]
+fn init_annotation_runs_a_minimal_pid1() {
+    if !require_root("init_annotation_runs_a_minimal_pid1") {
+        return;
+    }
+    let mut f = Fixture::new(&[
+        "sh",
+        "-c",
+        "echo pid=$$ comm=$(cat /proc/1/comm); sleep 1000",
+    ]);
+    f.bundle
+        .edit(|c| c["annotations"] = serde_json::json!({"org.berth.init": "true"}));
+    let c = f.spawn();
+    let shim = f.shim_pid().unwrap();
+    let s = c.attach(false, true, true).unwrap();
+    c.start().unwrap();
+    let mut line = Vec::new();
+    let mut b = [0u8; 256];
+    while !line.ends_with(b"\n") {
+        let n = std::io::Read::read(&mut &s, &mut b).unwrap();
+        assert!(n > 0);
+        line.extend_from_slice(&b[..n]);
+    }
+    assert_eq!(demux(&line).0, "pid=2 comm=berth-init\n");
+    // SIGTERM to pid 1 reaches sh (which, not being pid 1, dies of it).
+    c.kill(15, false).unwrap();
+    assert_eq!(c.wait().unwrap().code, 143);
+    f.wait_shim_gone(shim);
     f.assert_no_leaks();
 }

@@ -261,6 +261,7 @@ pub(super) fn create(
                 seccomp: seccomp.as_ref(),
                 last_cap: crate::capabilities::last_cap(),
                 preserved_fds: preserved,
+                mini_init: crate::process::mini_init::wanted(spec),
             }),
             console_socket: console_override.or(console.as_ref()).map(|f| f.as_fd()),
             start: match &dir_fd {

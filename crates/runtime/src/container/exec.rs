@@ -158,6 +158,7 @@ impl Container {
                 seccomp: seccomp.as_ref(),
                 last_cap: crate::capabilities::last_cap(),
                 preserved_fds: opts.preserve_fds,
+                mini_init: false,
             },
             console_socket: pair
                 .as_ref()

@@ -32,6 +32,9 @@ pub struct Launch<'a> {
     pub last_cap: u32,
     /// Descriptors 3..3+n pass to the process.
     pub preserved_fds: u32,
+    /// Stay as a minimal pid 1 and run the process as its child
+    /// ([`super::mini_init`]; the container's init only).
+    pub mini_init: bool,
 }
 
 /// What [`Launch::prepare`] resolved, for [`Launch::exec`].
@@ -149,6 +152,13 @@ impl Launch<'_> {
         }
         if let Err(e) = crate::sys::close_range_cloexec(first_closed) {
             return format!("mark descriptors close-on-exec: {e}");
+        }
+        // Every lockdown step is done (seccomp included): the minimal init
+        // forks here; only its child goes on to execve.
+        if self.mini_init
+            && let Err(e) = super::mini_init::split()
+        {
+            return e;
         }
         crate::sys::reset_signal_dispositions();
         let _ = crate::sys::set_signal_mask(&crate::sys::SignalSet::empty());

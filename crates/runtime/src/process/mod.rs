@@ -37,6 +37,10 @@
 //! hierarchies itself before anything else, while its credentials are still
 //! the runtime's (a new user namespace does not matter yet).
 //!
+//! With the annotation `org.berth.init=true` (`docker run --init`) the init
+//! forks once more at the very end and stays as a minimal pid 1
+//! ([`mini_init`]) while its child executes the user process.
+//!
 //! Every message is in [`message`]; [`channel`] gives each side methods
 //! named for what they ask. `exec` follows a shorter path ([`exec`]).
 
@@ -47,4 +51,5 @@ pub mod finalize;
 pub mod init;
 pub mod intermediate;
 pub mod message;
+pub mod mini_init;
 pub mod parent;

@@ -31,6 +31,35 @@ pub fn close_range_cloexec(first: u32) -> io::Result<()> {
     Ok(())
 }
 
+/// Close every descriptor from `first` up (for a process that keeps
+/// running without executing anything: nothing it inherited may stay open).
+pub fn close_from(first: u32) {
+    // SAFETY: close_range only closes descriptor numbers; no memory is passed.
+    let ret = unsafe {
+        libc::syscall(
+            libc::SYS_close_range,
+            first as libc::c_uint,
+            libc::c_uint::MAX,
+            0 as libc::c_uint,
+        )
+    };
+    if ret == 0 {
+        return;
+    }
+    let fds: Vec<i32> = match std::fs::read_dir("/proc/self/fd") {
+        Ok(rd) => rd
+            .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
+            .filter(|&fd: &i32| fd >= first as i32)
+            .collect(),
+        Err(_) => (first as i32..1024).collect(),
+    };
+    for fd in fds {
+        // SAFETY: closing a descriptor number we own (nothing else in this
+        // single-threaded process refers to it afterwards); EBADF is harmless.
+        unsafe { libc::close(fd) };
+    }
+}
+
 /// Clear `FD_CLOEXEC` on `fd` so it survives `execve` (a preserved fd).
 /// A descriptor that is not open is ignored.
 pub fn clear_cloexec(fd: i32) {

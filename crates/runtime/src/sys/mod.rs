@@ -10,7 +10,7 @@ mod signal;
 
 pub use clone::{CloneArgs, Forked, WALL, clone3};
 pub use exec::{execve, execveat};
-pub use fds::{clear_cloexec, close_range_cloexec, ensure_open};
+pub use fds::{clear_cloexec, close_from, close_range_cloexec, ensure_open};
 pub use misc::{
     ambient_raise, capbset_drop, ioprio_set, join_session_keyring, loopback_up, ns_type,
     personality, sched_setattr, set_mempolicy, unshare,

@@ -6,13 +6,17 @@
 #![allow(dead_code)]
 
 use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use berth_shim::{Client, LogSpec, ShimSpec};
 use berth_testutil::Bundle;
 
-pub fn shim_bin() -> &'static Path {
-    Path::new(env!("CARGO_BIN_EXE_berth-shim"))
+/// The shim binary under test (`BERTH_SHIM_BIN` overrides it, e.g. with a
+/// release build for the memory figures).
+pub fn shim_bin() -> PathBuf {
+    std::env::var_os("BERTH_SHIM_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_berth-shim")))
 }
 
 pub struct Fixture {
@@ -60,7 +64,7 @@ impl Fixture {
     }
 
     pub fn spawn(&self) -> Client {
-        berth_shim::spawn(shim_bin(), &self.spec).expect("spawn the shim")
+        berth_shim::spawn(&shim_bin(), &self.spec).expect("spawn the shim")
     }
 
     pub fn log_path(&self) -> PathBuf {
