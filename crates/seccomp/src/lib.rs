@@ -77,7 +77,8 @@ pub use bpf::SockFilter;
 pub use cache::{Cache, CacheError, CacheStatus};
 pub use compile::{CompileError, unknown_syscalls};
 pub use default_profile::{
-    DEFAULT_CAPABILITIES, KernelVersion, default_profile, default_profile_for_kernel,
+    ALL_CAPABILITIES, DEFAULT_CAPABILITIES, KernelVersion, default_profile,
+    default_profile_for_kernel,
 };
 pub use error::{Error, ErrorKind, Result};
 pub use features::features;

@@ -8,66 +8,17 @@
 
 mod common;
 
-use std::{
-    collections::{BTreeMap, BTreeSet},
-    ffi::CString,
-    os::fd::{AsRawFd, OwnedFd},
-};
+use std::collections::{BTreeMap, BTreeSet};
 
 use berth_seccomp::{
-    DEFAULT_CAPABILITIES, KernelVersion, LinuxSeccomp, Program, default_profile,
+    ALL_CAPABILITIES, DEFAULT_CAPABILITIES, KernelVersion, LinuxSeccomp, Program, default_profile,
     default_profile_for_kernel, enosys, unknown_syscalls, validate,
 };
-use common::{Exit, docker_profile, raw, run_in_child, set_no_new_privs};
+use common::{Exit, docker_profile, raw, run_in_child};
 use oci_spec::runtime::{LinuxSeccompAction, LinuxSeccompArg};
 
 const EPERM: i64 = libc::EPERM as i64;
 const ENOSYS: i64 = libc::ENOSYS as i64;
-
-/// Every capability Linux defines (6.x), for the "all capabilities" case.
-const ALL_CAPS: [&str; 41] = [
-    "CAP_CHOWN",
-    "CAP_DAC_OVERRIDE",
-    "CAP_DAC_READ_SEARCH",
-    "CAP_FOWNER",
-    "CAP_FSETID",
-    "CAP_KILL",
-    "CAP_SETGID",
-    "CAP_SETUID",
-    "CAP_SETPCAP",
-    "CAP_LINUX_IMMUTABLE",
-    "CAP_NET_BIND_SERVICE",
-    "CAP_NET_BROADCAST",
-    "CAP_NET_ADMIN",
-    "CAP_NET_RAW",
-    "CAP_IPC_LOCK",
-    "CAP_IPC_OWNER",
-    "CAP_SYS_MODULE",
-    "CAP_SYS_RAWIO",
-    "CAP_SYS_CHROOT",
-    "CAP_SYS_PTRACE",
-    "CAP_SYS_PACCT",
-    "CAP_SYS_ADMIN",
-    "CAP_SYS_BOOT",
-    "CAP_SYS_NICE",
-    "CAP_SYS_RESOURCE",
-    "CAP_SYS_TIME",
-    "CAP_SYS_TTY_CONFIG",
-    "CAP_MKNOD",
-    "CAP_LEASE",
-    "CAP_AUDIT_WRITE",
-    "CAP_AUDIT_CONTROL",
-    "CAP_SETFCAP",
-    "CAP_MAC_OVERRIDE",
-    "CAP_MAC_ADMIN",
-    "CAP_SYSLOG",
-    "CAP_WAKE_ALARM",
-    "CAP_BLOCK_SUSPEND",
-    "CAP_AUDIT_READ",
-    "CAP_PERFMON",
-    "CAP_BPF",
-    "CAP_CHECKPOINT_RESTORE",
-];
 
 /// Deliberate differences from Docker 20.10's profile: syscalls Berth
 /// allows (unconditionally, any arguments) when the container has a
@@ -211,10 +162,14 @@ fn same_effective_policy_as_docker_for_every_capability_set() {
             "default + CAP_BPF + CAP_PERFMON".into(),
             with(&["CAP_BPF", "CAP_PERFMON"]),
         ),
-        ("all".into(), ALL_CAPS.to_vec()),
+        ("all".into(), ALL_CAPABILITIES.to_vec()),
         ("none".into(), Vec::new()),
     ];
-    sets.extend(ALL_CAPS.iter().map(|&c| (format!("only {c}"), vec![c])));
+    sets.extend(
+        ALL_CAPABILITIES
+            .iter()
+            .map(|&c| (format!("only {c}"), vec![c])),
+    );
 
     let running = docker_profile::kernel_version();
     let mut failures = Vec::new();
@@ -274,14 +229,6 @@ fn the_deliberate_differences_are_real() {
     }
 }
 
-/// Installs `p` in the child and reports 1 if that worked.
-fn install(r: &common::Reporter, p: &Program) -> bool {
-    set_no_new_privs();
-    let ok = p.install().is_ok();
-    r.push(i64::from(ok));
-    ok
-}
-
 #[test]
 fn compiles_for_the_host_architectures_and_validates() {
     let p = default_profile(&owned(&DEFAULT_CAPABILITIES));
@@ -307,7 +254,7 @@ fn denies_privileged_syscalls_and_allows_ordinary_ones() {
     let p = Program::compile(&default_profile(&owned(&DEFAULT_CAPABILITIES))).expect("compile");
     let clone_user = (libc::CLONE_NEWUSER | libc::CLONE_FS) as u64 | libc::SIGCHLD as u64;
     let res = run_in_child(|r| {
-        if !install(r, &p) {
+        if !common::install_or_report(r, &p) {
             return;
         }
         r.push(raw(libc::SYS_unshare, [libc::CLONE_NEWUSER as u64, 0, 0]));
@@ -346,7 +293,7 @@ fn cap_sys_admin_opens_namespaces_and_mounts() {
     caps.push("CAP_SYS_ADMIN".into());
     let p = Program::compile(&default_profile(&caps)).expect("compile");
     let res = run_in_child(|r| {
-        if !install(r, &p) {
+        if !common::install_or_report(r, &p) {
             return;
         }
         // unshare(0) does nothing and succeeds once the filter allows it.
@@ -365,50 +312,13 @@ fn cap_sys_admin_opens_namespaces_and_mounts() {
     );
 }
 
-/// The child's stdout pipe, read after the child is done.
-fn read_all(fd: OwnedFd) -> String {
-    let mut out = Vec::new();
-    let mut buf = [0u8; 4096];
-    loop {
-        match rustix::io::read(&fd, &mut buf) {
-            Ok(0) => break,
-            Ok(n) => out.extend_from_slice(&buf[..n]),
-            Err(rustix::io::Errno::INTR) => {}
-            Err(e) => panic!("read child output: {e}"),
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
 #[test]
 fn a_shell_runs_under_the_default_profile() {
     let p = Program::compile(&default_profile(&owned(&DEFAULT_CAPABILITIES))).expect("compile");
     let script = "echo hello; (echo from-a-subshell); ls / >/dev/null && echo ls-ok; \
                   unshare -U true 2>/dev/null || echo unshare-denied; \
                   grep ^Seccomp: /proc/self/status";
-    let argv: Vec<CString> = ["/bin/sh", "-c", script]
-        .iter()
-        .map(|a| CString::new(*a).expect("cstr"))
-        .collect();
-    let mut argv_ptrs: Vec<*const libc::c_char> = argv.iter().map(|a| a.as_ptr()).collect();
-    argv_ptrs.push(std::ptr::null());
-    let (out_rd, out_wr) = rustix::pipe::pipe().expect("pipe");
-    let res = run_in_child(|r| {
-        if !install(r, &p) {
-            return;
-        }
-        // SAFETY: dup2 onto stdout, then execv with a NULL-terminated argv
-        // of live C strings; only returns on failure.
-        unsafe {
-            libc::dup2(out_wr.as_raw_fd(), 1);
-            libc::execv(argv_ptrs[0], argv_ptrs.as_ptr());
-        }
-        r.push(-i64::from(
-            std::io::Error::last_os_error().raw_os_error().unwrap_or(0),
-        ));
-    });
-    drop(out_wr);
-    let out = read_all(out_rd);
+    let (res, out) = common::shell_under(&p, script);
     assert_eq!(res.values, [1], "installed, and exec did not fail");
     assert_eq!(res.exit, Exit::Code(0), "output:\n{out}");
     assert_eq!(

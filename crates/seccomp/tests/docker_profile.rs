@@ -9,7 +9,6 @@ mod common;
 
 use std::{
     ffi::CString,
-    os::fd::{AsRawFd, OwnedFd},
     time::{Duration, Instant},
 };
 
@@ -19,13 +18,6 @@ use oci_spec::runtime::Arch;
 
 const EPERM: i64 = libc::EPERM as i64;
 const ENOSYS: i64 = libc::ENOSYS as i64;
-
-fn install_or_report(r: &common::Reporter, p: &Program) -> bool {
-    set_no_new_privs();
-    let ok = p.install().is_ok();
-    r.push(i64::from(ok));
-    ok
-}
 
 #[test]
 fn docker_default_profile_compiles_for_three_architectures() {
@@ -68,7 +60,7 @@ fn docker_default_profile_denies_privileged_syscalls() {
     let key_type = CString::new("user").expect("cstr");
     let key_desc = CString::new("berth-test-key").expect("cstr");
     let res = run_in_child(|r| {
-        if !install_or_report(r, &p) {
+        if !common::install_or_report(r, &p) {
             return;
         }
         r.push(raw(libc::SYS_unshare, [libc::CLONE_NEWNS as u64, 0, 0]));
@@ -128,21 +120,6 @@ fn docker_default_profile_denies_privileged_syscalls() {
     assert!(v[10] >= 0 && v[11] > 0, "{v:?}");
 }
 
-/// The test's stdout pipe, read after the child is done.
-fn read_all(fd: OwnedFd) -> String {
-    let mut out = Vec::new();
-    let mut buf = [0u8; 4096];
-    loop {
-        match rustix::io::read(&fd, &mut buf) {
-            Ok(0) => break,
-            Ok(n) => out.extend_from_slice(&buf[..n]),
-            Err(rustix::io::Errno::INTR) => {}
-            Err(e) => panic!("read child output: {e}"),
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
 #[test]
 fn a_normal_program_runs_under_docker_default_profile() {
     let Some(s) = docker_profile::load() else {
@@ -150,30 +127,7 @@ fn a_normal_program_runs_under_docker_default_profile() {
     };
     let p = Program::compile(&s).expect("compile");
     let script = r#"echo hello; ls / >/dev/null && echo ls-ok; /usr/bin/python3 -c "import threading, ctypes; t = threading.Thread(target=print, args=('thread-ok',)); t.start(); t.join(); libc = ctypes.CDLL(None, use_errno=True); print('unshare', libc.unshare(0x20000), ctypes.get_errno())"; grep ^Seccomp: /proc/self/status"#;
-    let argv: Vec<CString> = ["/bin/sh", "-c", script]
-        .iter()
-        .map(|a| CString::new(*a).expect("cstr"))
-        .collect();
-    let mut argv_ptrs: Vec<*const libc::c_char> = argv.iter().map(|a| a.as_ptr()).collect();
-    argv_ptrs.push(std::ptr::null());
-    let (out_rd, out_wr) = rustix::pipe::pipe().expect("pipe");
-
-    let res = run_in_child(|r| {
-        if !install_or_report(r, &p) {
-            return;
-        }
-        // SAFETY: dup2 onto stdout, then execv with a NULL-terminated argv
-        // of live C strings; only returns on failure.
-        unsafe {
-            libc::dup2(out_wr.as_raw_fd(), 1);
-            libc::execv(argv_ptrs[0], argv_ptrs.as_ptr());
-        }
-        r.push(-i64::from(
-            std::io::Error::last_os_error().raw_os_error().unwrap_or(0),
-        ));
-    });
-    drop(out_wr);
-    let out = read_all(out_rd);
+    let (res, out) = common::shell_under(&p, script);
     assert_eq!(res.values, [1], "installed, and exec did not fail");
     assert_eq!(res.exit, Exit::Code(0), "output:\n{out}");
     assert!(out.contains("hello\nls-ok\n"), "{out}");

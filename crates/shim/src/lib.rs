@@ -67,6 +67,7 @@
 
 mod client;
 mod error;
+pub mod framing;
 pub mod jsonlog;
 mod protocol;
 pub mod server;

@@ -1,7 +1,5 @@
 //! `/volumes/*`: create, list, inspect, remove and prune.
 
-use std::collections::BTreeMap;
-
 use berth_models::version::ApiVersion;
 use berth_models::volume::{CreateOptions, ListResponse};
 use http::{Request, StatusCode};
@@ -72,7 +70,6 @@ pub async fn prune(ctx: &Ctx) -> Result<Response, ApiError> {
         }
     }
     filters = kept;
-    let _: BTreeMap<(), ()> = BTreeMap::new();
     let report = blocking(&ctx.engine, move |e| e.prune_volumes(&filters, all)).await?;
     Ok(response::json(StatusCode::OK, &report))
 }

@@ -348,7 +348,7 @@ impl crate::Engine {
                 }
                 return Ok((-1, format!("Health check exceeded timeout ({timeout:?})")));
             }
-            let output = demux(&raw);
+            let output = String::from_utf8_lossy(&berth_shim::framing::payloads(&raw)).into_owned();
             let mut code = None;
             for _ in 0..100 {
                 let state = self.inspect_exec(&exec_id)?;
@@ -363,17 +363,4 @@ impl crate::Engine {
         self.execs.lock().remove(&exec_id);
         result
     }
-}
-
-/// The payloads of a framed stream, concatenated.
-fn demux(raw: &[u8]) -> String {
-    let mut out = Vec::new();
-    let mut rest = raw;
-    while rest.len() >= 8 {
-        let len = u32::from_be_bytes([rest[4], rest[5], rest[6], rest[7]]) as usize;
-        let end = (8 + len).min(rest.len());
-        out.extend_from_slice(&rest[8..end]);
-        rest = &rest[end..];
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }

@@ -111,10 +111,12 @@ fn emit(out: &mut dyn Write, tty: bool, req: &LogsRequest, e: &Entry) -> std::io
     if tty {
         out.write_all(&payload)
     } else {
-        let stream = if e.stream == "stderr" { 2u8 } else { 1u8 };
-        let mut header = [stream, 0, 0, 0, 0, 0, 0, 0];
-        header[4..].copy_from_slice(&(payload.len() as u32).to_be_bytes());
-        out.write_all(&header)?;
+        let stream = if e.stream == "stderr" {
+            berth_shim::framing::STDERR
+        } else {
+            berth_shim::framing::STDOUT
+        };
+        out.write_all(&berth_shim::framing::header(stream, payload.len()))?;
         out.write_all(&payload)
     }
 }

@@ -33,16 +33,8 @@ impl crate::Engine {
                         tracing::warn!(
                             "container {id}: lost its shim ({e}); reading its exit record"
                         );
-                        read_exit_patiently(&engine.container_paths(&id).run).unwrap_or_else(|| {
-                            ExitStatus {
-                                code: 255,
-                                signal: None,
-                                oom_killed: false,
-                                finished_at: crate::time::format_rfc3339_nanos(
-                                    std::time::SystemTime::now(),
-                                ),
-                            }
-                        })
+                        read_exit_patiently(&engine.container_paths(&id).run)
+                            .unwrap_or_else(lost_exit)
                     }
                 };
                 let _ = client.shutdown();
@@ -160,4 +152,14 @@ fn read_exit_patiently(dir: &std::path::Path) -> Option<ExitStatus> {
         std::thread::sleep(Duration::from_millis(50));
     }
     None
+}
+
+/// What is recorded when a container ended without its shim saying how.
+pub(crate) fn lost_exit() -> ExitStatus {
+    ExitStatus {
+        code: 255,
+        signal: None,
+        oom_killed: false,
+        finished_at: crate::time::format_rfc3339_nanos(std::time::SystemTime::now()),
+    }
 }

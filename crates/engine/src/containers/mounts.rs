@@ -127,7 +127,6 @@ fn parse_mount(
     engine: &crate::Engine,
     m: &berth_models::host_config::Mount,
 ) -> Result<MountRecord, ContainerError> {
-    let describe = format!("{m:?}");
     let destination = clean_destination(&m.target, &m.target).map_err(|_| {
         ContainerError::invalid(format!(
             "invalid mount config for type \"{}\": invalid mount path: '{}' mount path must be absolute",
@@ -243,7 +242,7 @@ fn parse_mount(
             Ok(tmpfs_record(destination, options))
         }
         other => Err(ContainerError::invalid(format!(
-            "invalid mount config: mount type unknown: {other:?} ({describe})"
+            "invalid mount config: mount type unknown: {other:?}"
         ))),
     }
 }

@@ -43,14 +43,7 @@ impl crate::Engine {
                 Err(e) => {
                     tracing::info!("container {id}: its shim is gone ({e}); applying its exit");
                     let status =
-                        berth_shim::read_exit(&run).unwrap_or_else(|| berth_shim::ExitStatus {
-                            code: 255,
-                            signal: None,
-                            oom_killed: false,
-                            finished_at: crate::time::format_rfc3339_nanos(
-                                std::time::SystemTime::now(),
-                            ),
-                        });
+                        berth_shim::read_exit(&run).unwrap_or_else(super::monitor::lost_exit);
                     self.on_exit(&id, &status, Duration::ZERO);
                 }
             }

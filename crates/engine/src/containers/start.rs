@@ -3,7 +3,6 @@
 //! start the shim (which creates the container, held), connect the
 //! attachers waiting for it, then let it run and follow it.
 
-use std::path::Path;
 use std::sync::Arc;
 
 use berth_shim::{LogSpec, ShimSpec};
@@ -55,7 +54,6 @@ impl crate::Engine {
     pub(crate) fn start_locked(&self, id: &str) -> Result<(), ContainerError> {
         let record = self.container(id)?;
         let paths = self.container_paths(id);
-        let rootfs = paths.rootfs();
         let result = self
             .prepare_bundle(&record, &paths)
             .and_then(|()| self.spawn_shim(&record, &paths));
@@ -114,7 +112,6 @@ impl crate::Engine {
             .unwrap_or_else(|p| p.into_inner())
             .insert(id.to_string(), client.clone());
         self.container_event(&record, "start", &[]);
-        let _ = rootfs;
         self.follow(id.to_string(), client);
         Ok(())
     }
@@ -167,10 +164,10 @@ impl crate::Engine {
             rootfs: &rootfs,
             user: &user,
             mounts: &mounts,
-            network: self.namespace_of(&host.network_mode, "net", true)?,
-            pid: self.namespace_of(&host.pid_mode, "pid", false)?,
-            ipc: self.namespace_of(&host.ipc_mode, "ipc", false)?,
-            uts: self.namespace_of(&host.uts_mode, "uts", false)?,
+            network: self.namespace_of(&host.network_mode, "net")?,
+            pid: self.namespace_of(&host.pid_mode, "pid")?,
+            ipc: self.namespace_of(&host.ipc_mode, "ipc")?,
+            uts: self.namespace_of(&host.uts_mode, "uts")?,
             cgroup_v2: matches!(
                 berth_cgroups::mode(),
                 Ok(berth_cgroups::CgroupMode::Unified)
@@ -185,12 +182,7 @@ impl crate::Engine {
     }
 
     /// The namespace a `--network`/`--pid`/`--ipc`/`--uts` mode asks for.
-    fn namespace_of(
-        &self,
-        mode: &str,
-        kind: &str,
-        network: bool,
-    ) -> Result<Namespace, ContainerError> {
+    fn namespace_of(&self, mode: &str, kind: &str) -> Result<Namespace, ContainerError> {
         if mode == "host" {
             return Ok(Namespace::Host);
         }
@@ -209,7 +201,6 @@ impl crate::Engine {
                 format!("/proc/{}/ns/{kind}", target.state.pid).into(),
             ));
         }
-        let _ = network;
         Ok(Namespace::Private)
     }
 
@@ -272,24 +263,18 @@ fn exit_code_for(e: &ContainerError) -> i64 {
 fn etc_files(record: &ContainerRecord) -> Vec<(&'static str, &'static str, String)> {
     let host = &record.host_config;
     let hostname = &record.config.hostname;
+    // The host's own file with host networking, else Docker's defaults;
+    // `--add-host` entries after either.
     let mut hosts = if host.network_mode == "host" {
         std::fs::read_to_string("/etc/hosts").unwrap_or_default()
     } else {
-        let mut h = String::from(
+        String::from(
             "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n",
-        );
-        for extra in host.extra_hosts.as_deref().unwrap_or_default() {
-            if let Some((name, ip)) = extra.split_once(':').or_else(|| extra.split_once('=')) {
-                h.push_str(&format!("{ip}\t{name}\n"));
-            }
-        }
-        h
+        )
     };
-    if host.network_mode == "host" {
-        for extra in host.extra_hosts.as_deref().unwrap_or_default() {
-            if let Some((name, ip)) = extra.split_once(':').or_else(|| extra.split_once('=')) {
-                hosts.push_str(&format!("{ip}\t{name}\n"));
-            }
+    for extra in host.extra_hosts.as_deref().unwrap_or_default() {
+        if let Some((name, ip)) = extra.split_once(':').or_else(|| extra.split_once('=')) {
+            hosts.push_str(&format!("{ip}\t{name}\n"));
         }
     }
     vec![
@@ -339,9 +324,4 @@ fn resolv_conf(record: &ContainerRecord) -> String {
         out.push_str(&format!("options {}\n", options.join(" ")));
     }
     out
-}
-
-#[allow(dead_code)]
-fn exists(p: &Path) -> bool {
-    p.exists()
 }

@@ -6,76 +6,15 @@ use std::time::{Duration, Instant};
 
 use super::{ContainerError, Status};
 
-/// Signal names and numbers, as `docker kill -s` takes them.
+/// A signal by name or number, as `docker kill -s` takes it (runc's
+/// rules: `TERM`, `SIGTERM`, `term`, `15`, `RTMIN+3`); empty is SIGKILL.
 pub fn parse_signal(s: &str) -> Result<i32, ContainerError> {
     let s = s.trim();
     if s.is_empty() {
         return Ok(9);
     }
-    if let Ok(n) = s.parse::<i32>() {
-        if (1..=64).contains(&n) {
-            return Ok(n);
-        }
-        return Err(ContainerError::invalid(format!("Invalid signal: {s}")));
-    }
-    let upper = s.to_ascii_uppercase();
-    let name = upper.strip_prefix("SIG").unwrap_or(&upper);
-    let n = match name {
-        "HUP" => 1,
-        "INT" => 2,
-        "QUIT" => 3,
-        "ILL" => 4,
-        "TRAP" => 5,
-        "ABRT" | "IOT" => 6,
-        "BUS" => 7,
-        "FPE" => 8,
-        "KILL" => 9,
-        "USR1" => 10,
-        "SEGV" => 11,
-        "USR2" => 12,
-        "PIPE" => 13,
-        "ALRM" => 14,
-        "TERM" => 15,
-        "STKFLT" => 16,
-        "CHLD" => 17,
-        "CONT" => 18,
-        "STOP" => 19,
-        "TSTP" => 20,
-        "TTIN" => 21,
-        "TTOU" => 22,
-        "URG" => 23,
-        "XCPU" => 24,
-        "XFSZ" => 25,
-        "VTALRM" => 26,
-        "PROF" => 27,
-        "WINCH" => 28,
-        "IO" | "POLL" => 29,
-        "PWR" => 30,
-        "SYS" => 31,
-        other => {
-            if let Some(off) = other
-                .strip_prefix("RTMIN+")
-                .and_then(|n| n.parse::<i32>().ok())
-            {
-                34 + off
-            } else if let Some(off) = other
-                .strip_prefix("RTMAX-")
-                .and_then(|n| n.parse::<i32>().ok())
-            {
-                64 - off
-            } else if other == "RTMIN" {
-                34
-            } else if other == "RTMAX" {
-                64
-            } else {
-                return Err(ContainerError::invalid(format!("Invalid signal: {s}")));
-            }
-        }
-    };
-    if !(1..=64).contains(&n) {
-        return Err(ContainerError::invalid(format!("Invalid signal: {s}")));
-    }
-    Ok(n)
+    berth_runtime::sys::signal_by_name(s)
+        .ok_or_else(|| ContainerError::invalid(format!("Invalid signal: {s}")))
 }
 
 impl crate::Engine {

@@ -218,3 +218,56 @@ pub fn wait(pid: libc::pid_t) -> Exit {
         Exit::Code(libc::WEXITSTATUS(status))
     }
 }
+
+/// Installs `p` in the child (after `no_new_privs`) and reports 1 if that
+/// worked, 0 if not.
+pub fn install_or_report(r: &Reporter, p: &berth_seccomp::Program) -> bool {
+    set_no_new_privs();
+    let ok = p.install().is_ok();
+    r.push(i64::from(ok));
+    ok
+}
+
+/// Runs `/bin/sh -c script` in a child under `p`; the child's result (1
+/// reported if the filter went in, minus errno if exec failed) and its
+/// stdout.
+pub fn shell_under(p: &berth_seccomp::Program, script: &str) -> (ChildResult, String) {
+    let argv: Vec<std::ffi::CString> = ["/bin/sh", "-c", script]
+        .iter()
+        .map(|a| std::ffi::CString::new(*a).expect("cstr"))
+        .collect();
+    let mut argv_ptrs: Vec<*const libc::c_char> = argv.iter().map(|a| a.as_ptr()).collect();
+    argv_ptrs.push(std::ptr::null());
+    let (out_rd, out_wr) = rustix::pipe::pipe().expect("pipe");
+    let res = run_in_child(|r| {
+        if !install_or_report(r, p) {
+            return;
+        }
+        // SAFETY: dup2 onto stdout, then execv with a NULL-terminated argv
+        // of live C strings; only returns on failure.
+        unsafe {
+            libc::dup2(out_wr.as_raw_fd(), 1);
+            libc::execv(argv_ptrs[0], argv_ptrs.as_ptr());
+        }
+        r.push(-i64::from(
+            std::io::Error::last_os_error().raw_os_error().unwrap_or(0),
+        ));
+    });
+    drop(out_wr);
+    (res, read_all(out_rd))
+}
+
+/// Everything readable from `fd` until EOF.
+fn read_all(fd: OwnedFd) -> String {
+    let mut out = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        match rustix::io::read(&fd, &mut buf) {
+            Ok(0) => break,
+            Ok(n) => out.extend_from_slice(&buf[..n]),
+            Err(rustix::io::Errno::INTR) => {}
+            Err(e) => panic!("read child output: {e}"),
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}

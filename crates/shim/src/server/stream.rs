@@ -81,12 +81,11 @@ impl Stream {
         }
         if self.framed {
             let id = match kind {
-                Kind::Stdout => 1u8,
-                Kind::Stderr => 2u8,
+                Kind::Stdout => crate::framing::STDOUT,
+                Kind::Stderr => crate::framing::STDERR,
             };
-            self.buf.extend_from_slice(&[id, 0, 0, 0]);
             self.buf
-                .extend_from_slice(&(data.len() as u32).to_be_bytes());
+                .extend_from_slice(&crate::framing::header(id, data.len()));
         }
         self.buf.extend_from_slice(data);
         self.flush();
