@@ -72,10 +72,18 @@ impl Side<'_> {
     }
 }
 
-/// Keep a table's header and the number of rows, with the columns split.
+/// Keep a table's header (column names only: their padding follows the
+/// widths of values that differ from run to run) and the number of rows.
 fn shape(s: &str) -> String {
     let mut lines = s.lines();
-    let head = lines.next().unwrap_or("").to_string();
+    let head = lines
+        .next()
+        .unwrap_or("")
+        .split("  ")
+        .map(str::trim)
+        .filter(|x| !x.is_empty())
+        .collect::<Vec<_>>()
+        .join(" | ");
     format!("{head}\n{} rows", lines.count())
 }
 
