@@ -197,6 +197,16 @@ impl Manager {
         }
     }
 
+    /// Remove this cgroup's directory in every hierarchy where it is empty (no child cgroup, no
+    /// process): a daemon's parent cgroup once its last container is gone. A busy or missing
+    /// directory is left alone, and nothing above it is touched. Returns how many were removed.
+    pub fn remove_if_empty(&self) -> usize {
+        self.paths()
+            .into_iter()
+            .filter(|p| rustix::fs::rmdir(*p).is_ok())
+            .count()
+    }
+
     /// Check `r` against what this host supports, before anything is created: syntax and
     /// ranges, consistency (swap >= memory), huge page sizes, and that every controller with a
     /// setting is available. Errors name the OCI field (`linux.resources.memory.swap: ...`).

@@ -70,6 +70,11 @@ pub struct Args {
     #[arg(short = 's', long, default_value = "auto", value_name = "DRIVER")]
     pub storage_driver: String,
 
+    /// Parent cgroup of every container (absolute, or relative to
+    /// berthd's own cgroup); a container's `--cgroup-parent` overrides it.
+    #[arg(long, default_value = "/berth", value_name = "CGROUP")]
+    pub cgroup_parent: String,
+
     /// Labels of this daemon, shown by `info`. Repeatable.
     #[arg(long = "label", value_name = "KEY=VALUE")]
     pub labels: Vec<String>,

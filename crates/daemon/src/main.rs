@@ -96,7 +96,8 @@ fn run(args: Args) -> anyhow::Result<()> {
             args.exec_root.display()
         );
         let shutdown = shutdown_signal()?;
-        berth_api::serve(listeners, engine, shutdown).await;
+        berth_api::serve(listeners, engine.clone(), shutdown).await;
+        engine.shutdown();
         for path in sockets {
             let _ = std::fs::remove_file(path);
         }
@@ -121,6 +122,10 @@ fn engine_config(args: &Args) -> anyhow::Result<Config> {
         )
     })?;
     config.debug = args.debug;
+    if args.cgroup_parent.is_empty() {
+        anyhow::bail!("--cgroup-parent must not be empty");
+    }
+    config.cgroup_parent = args.cgroup_parent.clone();
     config.labels = args.labels.clone();
     Ok(config)
 }

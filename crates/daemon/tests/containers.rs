@@ -244,9 +244,91 @@ fn restart_policy_and_volumes() {
     ]));
     let err = fails(d.docker(&["volume", "rm", "berthvol"]), 1);
     assert!(err.contains("volume is in use"), "{err}");
+    // --volumes-from: the same volume, read-only when asked.
+    assert_eq!(
+        ok(d.docker(&[
+            "run",
+            "--rm",
+            "--volumes-from",
+            "user",
+            "busybox",
+            "cat",
+            "/data/f"
+        ])),
+        "kept\n"
+    );
+    let err = fails(
+        d.docker(&[
+            "run",
+            "--rm",
+            "--volumes-from",
+            "user:ro",
+            "busybox",
+            "touch",
+            "/data/g",
+        ]),
+        1,
+    );
+    assert!(err.contains("Read-only file system"), "{err}");
+    // (The docker CLI takes any 404 of create for a missing image and
+    // pulls, against dockerd too: ask the API.)
+    let r = d.api(
+        "POST",
+        "/containers/create",
+        Some(br#"{"Image":"busybox","Cmd":["true"],"HostConfig":{"VolumesFrom":["nosuch"]}}"#),
+    );
+    assert_eq!(r.status, 404, "{}", r.text());
+    assert!(
+        r.text().contains("No such container: nosuch"),
+        "{}",
+        r.text()
+    );
     ok(d.docker(&["rm", "-f", "user"]));
     ok(d.docker(&["volume", "rm", "berthvol"]));
     no_leaks(&d, &[]);
+}
+
+/// dockerd's rules for removing an image containers use.
+#[test]
+fn images_in_use_are_kept() {
+    let Some((d, _dir)) = daemon_with_busybox("images_in_use_are_kept") else {
+        return;
+    };
+    ok(d.docker(&["tag", "busybox", "berth-inuse:v1"]));
+    let running = ok(d.docker(&["run", "-d", "berth-inuse:v1", "sleep", "100"]));
+    let running = running.trim();
+    // Another name goes; the last one a container uses takes force.
+    ok(d.docker(&["rmi", "busybox"]));
+    let err = fails(d.docker(&["rmi", "berth-inuse:v1"]), 1);
+    assert!(
+        err.contains(&format!(
+            "unable to remove repository reference \"berth-inuse:v1\" (must force) - container {} is using its referenced image",
+            &running[..12]
+        )),
+        "{err}"
+    );
+    let id = ok(d.docker(&["inspect", "-f", "{{.Image}}", running]));
+    let id = id.trim();
+    let err = fails(d.docker(&["rmi", "-f", id]), 1);
+    assert!(
+        err.contains("(cannot be forced) - image is being used by running container"),
+        "{err}"
+    );
+    ok(d.docker(&["stop", "-t", "0", running]));
+    let err = fails(d.docker(&["rmi", id]), 1);
+    assert!(
+        err.contains("(must be forced) - image is being used by stopped container"),
+        "{err}"
+    );
+    // Prune keeps it too.
+    ok(d.docker(&["image", "prune", "-a", "-f"]));
+    ok(d.docker(&["inspect", id]));
+    // Forced: the image goes, the stopped container still starts.
+    ok(d.docker(&["rmi", "-f", id]));
+    fails(d.docker(&["inspect", "--type", "image", id]), 1);
+    ok(d.docker(&["start", running]));
+    ok(d.docker(&["rm", "-f", running]));
+    no_leaks(&d, &[running.to_string()]);
 }
 
 #[test]

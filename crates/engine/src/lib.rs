@@ -167,6 +167,19 @@ impl Engine {
             .remove(id);
     }
 
+    /// When berthd stops: the parent cgroup (`/berth`) goes if no
+    /// container is left in it (running containers keep it, and their
+    /// shims carry on without berthd).
+    pub fn shutdown(&self) {
+        let parent = std::path::Path::new(&self.config.cgroup_parent);
+        match berth_cgroups::Manager::new(Some(parent), "") {
+            Ok(cgroup) => {
+                cgroup.remove_if_empty();
+            }
+            Err(e) => tracing::debug!("parent cgroup {}: {e}", parent.display()),
+        }
+    }
+
     pub fn config(&self) -> &Config {
         &self.config
     }

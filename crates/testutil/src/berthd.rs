@@ -65,6 +65,7 @@ impl Berthd {
                 self.dir.join("berthd.pid").display()
             ))
             .arg(format!("--host=unix://{}", self.socket().display()))
+            .arg(format!("--cgroup-parent={}", self.cgroup_parent()))
             .args(&self.args)
             .stdin(Stdio::null())
             .stdout(log.try_clone().expect("dup the log"))
@@ -109,6 +110,13 @@ impl Berthd {
 
     pub fn exec_root(&self) -> PathBuf {
         self.dir.join("exec")
+    }
+
+    /// The parent cgroup of this daemon's containers: its own, so that a
+    /// cgroup left behind is this daemon's.
+    pub fn cgroup_parent(&self) -> String {
+        let name = self.dir.file_name().unwrap_or_default().to_string_lossy();
+        format!("/{name}")
     }
 
     pub fn socket(&self) -> PathBuf {
@@ -229,6 +237,10 @@ impl Drop for Berthd {
         }
         let clean_exit = self.stop();
         let leaked = mounts_containing(&self.dir.display().to_string());
+        let cgroups = crate::cgroup_dirs_named(&self.cgroup_parent());
+        for c in &cgroups {
+            let _ = std::fs::remove_dir(c);
+        }
         let dir = self.dir.clone();
         let removed = std::fs::remove_dir_all(&dir);
         if std::thread::panicking() {
@@ -236,6 +248,10 @@ impl Drop for Berthd {
         }
         assert!(clean_exit, "berthd did not stop on SIGTERM within 20 s");
         assert!(leaked.is_empty(), "berthd left mounts behind: {leaked:?}");
+        assert!(
+            cgroups.is_empty(),
+            "berthd left its parent cgroup behind: {cgroups:?}"
+        );
         if let Err(e) = removed {
             panic!("removing {}: {e}", dir.display());
         }

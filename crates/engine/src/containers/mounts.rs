@@ -299,11 +299,17 @@ pub fn resolve(
         );
         push(tmpfs_record(destination, options), &mut out)?;
     }
+    // `--volumes-from`: the other containers' mounts, under the explicit ones.
+    for spec in host.volumes_from.as_deref().unwrap_or_default() {
+        for m in volumes_from(engine, spec)? {
+            if !out.iter().any(|x| x.destination == m.destination) {
+                out.push(m);
+            }
+        }
+    }
     // The image's VOLUMEs not covered by an explicit mount.
     for dest in config.volumes.clone().unwrap_or_default().keys() {
-        let Ok(destination) = clean_destination(dest, dest) else {
-            continue;
-        };
+        let destination = clean_destination(dest, dest)?;
         if out.iter().any(|m| m.destination == destination) {
             continue;
         }
@@ -312,6 +318,39 @@ pub fn resolve(
     // Parents before children.
     out.sort_by_key(|m| m.destination.matches('/').count());
     Ok(out)
+}
+
+/// The mounts `--volumes-from CONTAINER[:ro|rw]` copies: every mount of
+/// that container, read-only when `ro` is asked (dockerd's
+/// `ParseVolumesFrom`), never filled from this container's image.
+fn volumes_from(engine: &crate::Engine, spec: &str) -> Result<Vec<MountRecord>, ContainerError> {
+    let (name, mode) = match spec.split_once(':') {
+        Some((name, mode)) => (name, mode),
+        None => (spec, ""),
+    };
+    let read_only = match mode {
+        "" | "rw" | "z" | "Z" => false,
+        "ro" => true,
+        _ if mode
+            .split(',')
+            .all(|m| matches!(m, "ro" | "rw" | "z" | "Z")) =>
+        {
+            mode.split(',').any(|m| m == "ro")
+        }
+        _ => return Err(ContainerError::invalid(format!("invalid mode: {mode}"))),
+    };
+    let records = engine.containers.lock();
+    let id = super::resolve(&records, name)?;
+    let source = &records[&id];
+    Ok(source
+        .mounts
+        .iter()
+        .map(|m| MountRecord {
+            rw: m.rw && !read_only,
+            copy_up: false,
+            ..m.clone()
+        })
+        .collect())
 }
 
 /// The spec mounts of `records`, filling empty volumes from the image

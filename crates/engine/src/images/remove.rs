@@ -2,8 +2,10 @@
 //! dockerd's rules (`ImageDelete`): removing a name only untags while other
 //! names remain; the last tag of a repository takes that repository's
 //! digest names with it; an id removes the image, and refuses when several
-//! repositories name it unless forced. A removed image frees the layers and
-//! blobs no other image uses.
+//! repositories name it unless forced. An image a container uses is kept:
+//! a running container's image cannot be removed at all, a stopped one's
+//! only with force (the container keeps its snapshot, whose layers stay).
+//! A removed image frees the layers and blobs no other image uses.
 
 use berth_image::Reference;
 use berth_models::filters::Filters;
@@ -36,6 +38,18 @@ impl Engine {
         let by_id = is_id_reference(&image, name);
         let mut quiet = false;
         if !by_id {
+            // Untagging the last name of an image a container uses would
+            // leave it dangling under the container: that takes force.
+            if !options.force
+                && is_single_reference(&refs)
+                && let Some((container, _)) = self.container_using(&image)
+            {
+                return Err(ImageError::Conflict(format!(
+                    "conflict: unable to remove repository reference \"{name}\" (must force) - container {} is using its referenced image {}",
+                    container_short(&container),
+                    short_id(&image.id)
+                )));
+            }
             let reference = Reference::parse(name)?.docker_ref();
             let removed = reference.to_string();
             self.untag(&image, &removed, &mut records)?;
@@ -60,6 +74,7 @@ impl Engine {
             }
             quiet = true;
         } else if is_single_reference(&refs) {
+            self.check_containers(&image, options.force)?;
             for r in &refs {
                 self.untag(&image, &r.name, &mut records)?;
             }
@@ -89,14 +104,24 @@ impl Engine {
                 short_id(&image.id)
             )));
         }
-        if !refs.is_empty() && !options.force {
+        // dockerd's order: the hard conflicts, then the soft ones.
+        let conflict = self
+            .check_containers(image, true)
+            .and_then(|()| {
+                if !refs.is_empty() && !options.force {
+                    return Err(ImageError::Conflict(format!(
+                        "conflict: unable to delete {} (must be forced) - image is referenced in multiple repositories",
+                        short_id(&image.id)
+                    )));
+                }
+                Ok(())
+            })
+            .and_then(|()| self.check_containers(image, options.force));
+        if let Err(conflict) = conflict {
             if quiet {
                 return Ok(());
             }
-            return Err(ImageError::Conflict(format!(
-                "conflict: unable to delete {} (must be forced) - image is referenced in multiple repositories",
-                short_id(&image.id)
-            )));
+            return Err(conflict);
         }
         for r in refs {
             self.untag(image, &r.name, records)?;
@@ -133,6 +158,36 @@ impl Engine {
             }
         }
         Ok(())
+    }
+
+    /// A container using `image`, running ones first: `(id, running)`.
+    fn container_using(&self, image: &ImageRecord) -> Option<(String, bool)> {
+        let records = self.containers.lock();
+        let mut users = records
+            .values()
+            .filter(|r| r.image_id == image.id.as_str())
+            .map(|r| (r.id.clone(), r.state.status.is_live()))
+            .collect::<Vec<_>>();
+        users.sort_by_key(|(id, running)| (!running, id.clone()));
+        users.into_iter().next()
+    }
+
+    /// dockerd's container conflicts: a running container's image cannot
+    /// be deleted, a stopped container's only with force.
+    fn check_containers(&self, image: &ImageRecord, force: bool) -> Result<(), ImageError> {
+        match self.container_using(image) {
+            Some((container, true)) => Err(ImageError::Conflict(format!(
+                "conflict: unable to delete {} (cannot be forced) - image is being used by running container {}",
+                short_id(&image.id),
+                container_short(&container)
+            ))),
+            Some((container, false)) if !force => Err(ImageError::Conflict(format!(
+                "conflict: unable to delete {} (must be forced) - image is being used by stopped container {}",
+                short_id(&image.id),
+                container_short(&container)
+            ))),
+            _ => Ok(()),
+        }
     }
 
     /// Removes one name of `image` and records the "Untagged" line.
@@ -200,7 +255,9 @@ impl Engine {
             {
                 continue;
             }
-            if !store::children(&self.db.conn(), &image.id)?.is_empty() {
+            if !store::children(&self.db.conn(), &image.id)?.is_empty()
+                || self.container_using(&image).is_some()
+            {
                 continue;
             }
             let mut records = Vec::new();
@@ -234,6 +291,10 @@ impl Engine {
             space_reclaimed: before.saturating_sub(after),
         })
     }
+}
+
+fn container_short(id: &str) -> &str {
+    &id[..id.len().min(12)]
 }
 
 /// Whether `name` designated the image by (a prefix of) its id

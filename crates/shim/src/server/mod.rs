@@ -315,10 +315,13 @@ impl Shim {
                 .flatten()
                 .min()
                 .map(|d| {
-                    let left = d.saturating_duration_since(Instant::now());
+                    // A millisecond over, so that the deadline has passed
+                    // when poll returns (tv_nsec must stay below 1 s).
+                    let left = d.saturating_duration_since(Instant::now())
+                        + std::time::Duration::from_millis(1);
                     rustix::time::Timespec {
                         tv_sec: left.as_secs() as i64,
-                        tv_nsec: left.subsec_nanos() as i64 + 1_000_000,
+                        tv_nsec: i64::from(left.subsec_nanos()),
                     }
                 });
             match rustix::event::poll(&mut fds, timeout.as_ref()) {
