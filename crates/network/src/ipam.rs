@@ -62,9 +62,7 @@ pub enum IpamError {
         existing: Subnet,
     },
     /// Every default pool overlaps a network or a host route.
-    #[error(
-        "all predefined address pools have been fully subnetted"
-    )]
+    #[error("all predefined address pools have been fully subnetted")]
     NoDefaultPool,
     /// Releasing an address that was not allocated.
     #[error("address {0} is not allocated")]
@@ -125,7 +123,11 @@ impl Subnet {
     }
 
     fn mask(prefix: u8, width: u8) -> u128 {
-        let all = if width == 32 { u128::from(u32::MAX) } else { u128::MAX };
+        let all = if width == 32 {
+            u128::from(u32::MAX)
+        } else {
+            u128::MAX
+        };
         all & !all.checked_shr(u32::from(prefix)).unwrap_or(0)
     }
 
@@ -191,7 +193,9 @@ impl Subnet {
         let count: u128 = if prefix < self.prefix {
             0
         } else {
-            1u128.checked_shl(u32::from(prefix - self.prefix)).unwrap_or(u128::MAX)
+            1u128
+                .checked_shl(u32::from(prefix - self.prefix))
+                .unwrap_or(u128::MAX)
         };
         let step = 1u128.checked_shl(u32::from(width - prefix)).unwrap_or(0);
         (0..count).map(move |i| Subnet {
@@ -265,7 +269,10 @@ impl Pool {
         let subnet = config.subnet;
         let range = config.ip_range.unwrap_or(subnet);
         if range.is_ipv4() != subnet.is_ipv4() {
-            return Err(IpamError::FamilyMismatch(subnet.to_string(), range.to_string()));
+            return Err(IpamError::FamilyMismatch(
+                subnet.to_string(),
+                range.to_string(),
+            ));
         }
         if !subnet.contains_subnet(&range) {
             return Err(IpamError::RangeOutsideSubnet(range));
@@ -478,7 +485,10 @@ mod tests {
         assert_eq!(sn("fd00:1::5/64").to_string(), "fd00:1::/64");
         assert_eq!(sn("0.0.0.0/0").to_string(), "0.0.0.0/0");
         for bad in ["10.0.0.0", "10.0.0.0/33", "x/8", "fd00::/129", "10.0.0/8"] {
-            assert!(matches!(bad.parse::<Subnet>(), Err(IpamError::InvalidCidr(_))), "{bad}");
+            assert!(
+                matches!(bad.parse::<Subnet>(), Err(IpamError::InvalidCidr(_))),
+                "{bad}"
+            );
         }
         assert_eq!(sn("10.0.0.0/30").last(), ip("10.0.0.3"));
         assert_eq!(sn("fd00::/126").last(), ip("fd00::3"));
@@ -510,9 +520,18 @@ mod tests {
         let mut p = pool("10.9.0.0/24", None, None).unwrap();
         assert_eq!(p.gateway(), ip("10.9.0.1"));
         assert_eq!(p.allocate().unwrap(), ip("10.9.0.2"));
-        assert_eq!(p.request(ip("10.9.0.1")), Err(IpamError::InUse(ip("10.9.0.1"))));
-        assert_eq!(p.request(ip("10.9.0.0")), Err(IpamError::InUse(ip("10.9.0.0"))));
-        assert_eq!(p.request(ip("10.9.0.255")), Err(IpamError::InUse(ip("10.9.0.255"))));
+        assert_eq!(
+            p.request(ip("10.9.0.1")),
+            Err(IpamError::InUse(ip("10.9.0.1")))
+        );
+        assert_eq!(
+            p.request(ip("10.9.0.0")),
+            Err(IpamError::InUse(ip("10.9.0.0")))
+        );
+        assert_eq!(
+            p.request(ip("10.9.0.255")),
+            Err(IpamError::InUse(ip("10.9.0.255")))
+        );
     }
 
     #[test]
@@ -549,7 +568,10 @@ mod tests {
         assert_eq!(p.allocate(), Err(IpamError::Exhausted(sn("10.9.0.0/29"))));
         p.release(ip("10.9.0.4")).unwrap();
         assert_eq!(p.allocate().unwrap(), ip("10.9.0.4"));
-        assert_eq!(p.release(ip("10.9.0.1")), Err(IpamError::NotAllocated(ip("10.9.0.1"))));
+        assert_eq!(
+            p.release(ip("10.9.0.1")),
+            Err(IpamError::NotAllocated(ip("10.9.0.1")))
+        );
     }
 
     #[test]
@@ -565,7 +587,10 @@ mod tests {
     fn ip_range_limits_allocation_but_not_requests() {
         let mut p = pool("10.9.0.0/16", None, Some("10.9.5.0/30")).unwrap();
         let got: Vec<_> = (0..4).map(|_| p.allocate().unwrap()).collect();
-        assert_eq!(got, ["10.9.5.0", "10.9.5.1", "10.9.5.2", "10.9.5.3"].map(ip));
+        assert_eq!(
+            got,
+            ["10.9.5.0", "10.9.5.1", "10.9.5.2", "10.9.5.3"].map(ip)
+        );
         assert!(matches!(p.allocate(), Err(IpamError::Exhausted(_))));
         assert_eq!(p.request(ip("10.9.7.7")).unwrap(), ip("10.9.7.7"));
     }
@@ -574,7 +599,10 @@ mod tests {
     fn explicit_requests() {
         let mut p = pool("10.9.0.0/24", None, None).unwrap();
         assert_eq!(p.request(ip("10.9.0.50")).unwrap(), ip("10.9.0.50"));
-        assert_eq!(p.request(ip("10.9.0.50")), Err(IpamError::InUse(ip("10.9.0.50"))));
+        assert_eq!(
+            p.request(ip("10.9.0.50")),
+            Err(IpamError::InUse(ip("10.9.0.50")))
+        );
         let e = p.request(ip("10.10.0.5")).unwrap_err();
         assert_eq!(e.category(), Category::InvalidArgument);
         assert!(e.to_string().contains("10.9.0.0/24"), "{e}");
@@ -589,8 +617,14 @@ mod tests {
         let mut p = pool("fd00:db8::/64", None, None).unwrap();
         assert_eq!(p.gateway(), ip("fd00:db8::1"));
         assert_eq!(p.allocate().unwrap(), ip("fd00:db8::2"));
-        assert_eq!(p.request(ip("fd00:db8::")), Err(IpamError::InUse(ip("fd00:db8::"))));
-        assert_eq!(p.request(ip("fd00:db8::ffff")).unwrap(), ip("fd00:db8::ffff"));
+        assert_eq!(
+            p.request(ip("fd00:db8::")),
+            Err(IpamError::InUse(ip("fd00:db8::")))
+        );
+        assert_eq!(
+            p.request(ip("fd00:db8::ffff")).unwrap(),
+            ip("fd00:db8::ffff")
+        );
         let mut small = pool("fd00::/126", None, None).unwrap();
         assert_eq!(small.allocate().unwrap(), ip("fd00::2"));
         assert_eq!(small.allocate().unwrap(), ip("fd00::3"));
@@ -605,7 +639,10 @@ mod tests {
         let json = serde_json::to_string(&p).unwrap();
         let mut back: Pool = serde_json::from_str(&json).unwrap();
         assert_eq!(back, p);
-        assert_eq!(back.request(ip("10.9.0.7")), Err(IpamError::InUse(ip("10.9.0.7"))));
+        assert_eq!(
+            back.request(ip("10.9.0.7")),
+            Err(IpamError::InUse(ip("10.9.0.7")))
+        );
         assert_eq!(back.allocate().unwrap(), ip("10.9.0.129"));
     }
 
@@ -621,31 +658,57 @@ mod tests {
                 existing: sn("10.0.0.0/8")
             }
         );
-        assert_eq!(e.to_string(), "Pool overlaps with other one on this address space");
+        assert_eq!(
+            e.to_string(),
+            "Pool overlaps with other one on this address space"
+        );
         assert_eq!(e.category(), Category::Conflict);
     }
 
     #[test]
     fn default_subnet_skips_networks_and_host_routes() {
-        assert_eq!(choose_default_subnet(&[], &[]).unwrap(), sn("172.17.0.0/16"));
+        assert_eq!(
+            choose_default_subnet(&[], &[]).unwrap(),
+            sn("172.17.0.0/16")
+        );
         // The default route overlaps everything and is ignored.
         let routes = [sn("0.0.0.0/0"), sn("172.17.5.0/24"), sn("172.16.0.0/15")];
         // 172.16.0.0/15 covers 172.17.0.0/16.
-        assert_eq!(choose_default_subnet(&[], &routes).unwrap(), sn("172.18.0.0/16"));
+        assert_eq!(
+            choose_default_subnet(&[], &routes).unwrap(),
+            sn("172.18.0.0/16")
+        );
         let in_use = [sn("172.18.0.0/16")];
-        assert_eq!(choose_default_subnet(&in_use, &routes).unwrap(), sn("172.19.0.0/16"));
+        assert_eq!(
+            choose_default_subnet(&in_use, &routes).unwrap(),
+            sn("172.19.0.0/16")
+        );
         let all: Vec<Subnet> = vec![sn("172.16.0.0/12")];
-        assert_eq!(choose_default_subnet(&all, &[]).unwrap(), sn("192.168.0.0/20"));
+        assert_eq!(
+            choose_default_subnet(&all, &[]).unwrap(),
+            sn("192.168.0.0/20")
+        );
         let everything = [sn("172.16.0.0/12"), sn("192.168.0.0/16")];
-        assert_eq!(choose_default_subnet(&everything, &[]), Err(IpamError::NoDefaultPool));
+        assert_eq!(
+            choose_default_subnet(&everything, &[]),
+            Err(IpamError::NoDefaultPool)
+        );
         assert_eq!(default_pools().count(), 15 + 16);
     }
 
     #[test]
     fn docker_mac_addresses() {
         assert_eq!(format_mac(&mac_for(ip("172.17.0.2"))), "02:42:ac:11:00:02");
-        assert_eq!(parse_mac("02:42:AC:11:00:02").unwrap(), mac_for(ip("172.17.0.2")));
-        for bad in ["02:42:ac:11:00", "02:42:ac:11:00:02:03", "2:42:ac:11:00:02", "zz:42:ac:11:00:02"] {
+        assert_eq!(
+            parse_mac("02:42:AC:11:00:02").unwrap(),
+            mac_for(ip("172.17.0.2"))
+        );
+        for bad in [
+            "02:42:ac:11:00",
+            "02:42:ac:11:00:02:03",
+            "2:42:ac:11:00:02",
+            "zz:42:ac:11:00:02",
+        ] {
             assert!(parse_mac(bad).is_err(), "{bad}");
         }
     }

@@ -161,18 +161,17 @@ impl Netlink {
             let mut offset = 0;
             while offset < bytes.len() {
                 let reply: NetlinkMessage<RouteNetlinkMessage> =
-                    NetlinkMessage::deserialize(&bytes[offset..]).map_err(|e| {
-                        fail(std::io::Error::other(format!("bad reply: {e}")))
-                    })?;
+                    NetlinkMessage::deserialize(&bytes[offset..])
+                        .map_err(|e| fail(std::io::Error::other(format!("bad reply: {e}"))))?;
                 let len = reply.header.length as usize;
                 if reply.header.sequence_number == seq {
                     match reply.payload {
                         NetlinkPayload::Error(err) => {
                             return match err.code {
                                 None => Ok(out),
-                                Some(code) => Err(fail(
-                                    std::io::Error::from_raw_os_error(-code.get()),
-                                )),
+                                Some(code) => {
+                                    Err(fail(std::io::Error::from_raw_os_error(-code.get())))
+                                }
                             };
                         }
                         NetlinkPayload::Done(_) => return Ok(out),
@@ -227,7 +226,9 @@ impl Netlink {
             msg.attributes.push(LinkAttribute::Mtu(mtu));
         }
         msg.attributes
-            .push(LinkAttribute::LinkInfo(vec![LinkInfo::Kind(InfoKind::Bridge)]));
+            .push(LinkAttribute::LinkInfo(vec![LinkInfo::Kind(
+                InfoKind::Bridge,
+            )]));
         self.change(
             format!("add bridge {name}"),
             RouteNetlinkMessage::NewLink(msg),
@@ -247,12 +248,16 @@ impl Netlink {
         mtu: Option<u32>,
     ) -> Result<()> {
         let mut peer_msg = LinkMessage::default();
-        peer_msg.attributes.push(LinkAttribute::IfName(peer.to_owned()));
+        peer_msg
+            .attributes
+            .push(LinkAttribute::IfName(peer.to_owned()));
         peer_msg
             .attributes
             .push(LinkAttribute::NetNsFd(peer_netns.as_raw_fd()));
         if let Some(mac) = peer_mac {
-            peer_msg.attributes.push(LinkAttribute::Address(mac.to_vec()));
+            peer_msg
+                .attributes
+                .push(LinkAttribute::Address(mac.to_vec()));
         }
         if let Some(mtu) = mtu {
             peer_msg.attributes.push(LinkAttribute::Mtu(mtu));
@@ -273,7 +278,13 @@ impl Netlink {
         )
     }
 
-    fn set_link(&mut self, op: String, index: u32, attrs: Vec<LinkAttribute>, up: bool) -> Result<()> {
+    fn set_link(
+        &mut self,
+        op: String,
+        index: u32,
+        attrs: Vec<LinkAttribute>,
+        up: bool,
+    ) -> Result<()> {
         let mut msg = LinkMessage::default();
         msg.header.index = index;
         if up {
@@ -322,7 +333,11 @@ impl Netlink {
         };
         let mut msg = LinkMessage::default();
         msg.header.index = link.index;
-        match self.change(format!("delete link {name}"), RouteNetlinkMessage::DelLink(msg), 0) {
+        match self.change(
+            format!("delete link {name}"),
+            RouteNetlinkMessage::DelLink(msg),
+            0,
+        ) {
             Err(e) if e.errno() == Some(libc_enodev()) => Ok(()),
             r => r,
         }
@@ -406,7 +421,8 @@ impl Netlink {
         msg.header.protocol = RouteProtocol::Boot;
         msg.header.scope = RouteScope::Universe;
         msg.header.kind = RouteType::Unicast;
-        msg.attributes.push(RouteAttribute::Gateway(route_addr(gateway)));
+        msg.attributes
+            .push(RouteAttribute::Gateway(route_addr(gateway)));
         msg.attributes.push(RouteAttribute::Oif(index));
         self.change(
             format!("add default route via {gateway} dev {name}"),

@@ -153,11 +153,8 @@ where
         .map_err(enter_err)?;
         let target = rustix::fs::open(path, OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty())
             .map_err(enter_err)?;
-        rustix::thread::move_into_link_name_space(
-            target.as_fd(),
-            Some(LinkNameSpaceType::Network),
-        )
-        .map_err(enter_err)?;
+        rustix::thread::move_into_link_name_space(target.as_fd(), Some(LinkNameSpaceType::Network))
+            .map_err(enter_err)?;
         let out = f();
         // The thread ends right after, but go home anyway so nothing that
         // outlives `f` on this thread (thread-locals' destructors) runs in
