@@ -312,16 +312,20 @@ impl Netlink {
             vec![LinkAttribute::Controller(master)],
             false,
         )?;
-        self.set_link(
+        // Port options (IFLA_INFO_SLAVE_DATA) are applied by RTM_NEWLINK on
+        // an existing link; RTM_SETLINK ignores them.
+        let mut msg = LinkMessage::default();
+        msg.header.index = index;
+        msg.attributes.push(LinkAttribute::LinkInfo(vec![
+            LinkInfo::PortKind(InfoPortKind::Bridge),
+            LinkInfo::PortData(InfoPortData::BridgePort(vec![InfoBridgePort::HairpinMode(
+                true,
+            )])),
+        ]));
+        self.change(
             format!("set hairpin mode on {port}"),
-            index,
-            vec![LinkAttribute::LinkInfo(vec![
-                LinkInfo::PortKind(InfoPortKind::Bridge),
-                LinkInfo::PortData(InfoPortData::BridgePort(vec![InfoBridgePort::HairpinMode(
-                    true,
-                )])),
-            ])],
-            false,
+            RouteNetlinkMessage::NewLink(msg),
+            0,
         )
     }
 

@@ -194,5 +194,7 @@ fn unshare_net() -> std::io::Result<()> {
 pub fn is_netns(path: &Path) -> bool {
     // NSFS_MAGIC: a bound namespace file or /proc/<pid>/ns/net lives on nsfs.
     const NSFS_MAGIC: i64 = 0x6e73_6673;
+    // `f_type`'s type differs between architectures (i64 here, u32 on some).
+    #[allow(clippy::unnecessary_cast)]
     rustix::fs::statfs(path).is_ok_and(|s| s.f_type as i64 == NSFS_MAGIC)
 }
