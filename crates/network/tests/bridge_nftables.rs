@@ -201,6 +201,25 @@ fn two_containers_on_a_bridge_published_ports_internal_network_and_clean_teardow
         "{fwd}"
     );
 
+    // Negative control: without Berth's FORWARD accepts, Docker's DROP
+    // policy (br_netfilter sees bridged frames) cuts A off from B.
+    let accept = firewall::iptables::ForwardAccept::new(Some(h.clone()));
+    let v4 = firewall::iptables::Family::V4;
+    accept.revoke(v4, &net.bridge).unwrap();
+    let bridged_filtered = run(hp, &["cat", "/proc/sys/net/bridge/bridge-nf-call-iptables"]).1;
+    if bridged_filtered.trim() == "1" {
+        assert!(
+            tcp_fetch(Some(&a), "10.251.0.3:7000").is_err(),
+            "DROP policy did not apply"
+        );
+    }
+    accept.allow(v4, &net.bridge).unwrap();
+    accept.allow(v4, &net.bridge).unwrap();
+    assert_eq!(
+        tcp_fetch(Some(&a), "10.251.0.3:7000").unwrap(),
+        "hello from b"
+    );
+
     // The host reaches A through the bridge gateway.
     tcp_server(&a, "0.0.0.0:80", "hello from a");
     assert_eq!(tcp_fetch(hp, "10.251.0.2:80").unwrap(), "hello from a");
@@ -443,4 +462,103 @@ fn real_host_publish() {
     assert!(!table_exists(None, &table), "table leaked");
     assert_eq!(forward_rules(None), fwd_before, "iptables FORWARD changed");
     drop(guard);
+}
+
+#[test]
+fn dual_stack_and_isolation_between_networks() {
+    if !ready("dual_stack_and_isolation_between_networks") {
+        return;
+    }
+    let mut spaces = Namespaces::new();
+    let s = suffix();
+    let h = spaces.make(&format!("host-{s}"));
+    let a = spaces.make(&format!("a-{s}"));
+    let b = spaces.make(&format!("b-{s}"));
+    let d = spaces.make(&format!("d-{s}"));
+    let hp = Some(h.as_path());
+    netns::run_in(hp, || std::fs::write("/proc/sys/net/ipv4/ip_forward", "1"))
+        .unwrap()
+        .unwrap();
+    let table = format!("berth-t{s}");
+    let host = Host::new(Some(h.clone()), firewall::nftables(&table, Some(h.clone())));
+    let mut net = network(
+        "n1",
+        &format!("berth-t{s}"),
+        "10.241.0.0/24",
+        "10.241.0.1",
+        false,
+    );
+    net.subnets
+        .push(("fd00:b::/64".parse().unwrap(), "fd00:b::1".parse().unwrap()));
+    let other = network(
+        "n3",
+        &format!("berth-o{s}"),
+        "10.243.0.0/24",
+        "10.243.0.1",
+        false,
+    );
+    host.create_network(&net).unwrap();
+    host.create_network(&other).unwrap();
+    let dual = |id: &str, ns: &Path, v4: &str, v6: &str| Endpoint {
+        addresses: vec![(v4.parse().unwrap(), 24), (v6.parse().unwrap(), 64)],
+        ..endpoint(id, ns, v4)
+    };
+    host.connect(&net, &dual("ca", &a, "10.241.0.2", "fd00:b::2"))
+        .unwrap();
+    host.connect(&net, &dual("cb", &b, "10.241.0.3", "fd00:b::3"))
+        .unwrap();
+    host.connect(&other, &endpoint("cd", &d, "10.243.0.2"))
+        .unwrap();
+
+    // IPv6 between containers and a v6 default route.
+    tcp_server(&b, "[fd00:b::3]:7000", "v6 from b");
+    assert_eq!(
+        tcp_fetch(Some(&a), "[fd00:b::3]:7000").unwrap(),
+        "v6 from b"
+    );
+    let routes = Netlink::open_in(Some(&a)).unwrap().routes().unwrap();
+    assert!(
+        routes.iter().any(|r| r.dst.prefix() == 0
+            && !r.dst.is_ipv4()
+            && r.gateway == Some("fd00:b::1".parse().unwrap())),
+        "{routes:?}"
+    );
+
+    // Networks are isolated from each other, as Docker's bridges are...
+    tcp_server(&d, "0.0.0.0:80", "hello from d");
+    assert_eq!(tcp_fetch(hp, "10.243.0.2:80").unwrap(), "hello from d");
+    assert!(
+        tcp_fetch(Some(&a), "10.243.0.2:80").is_err(),
+        "network isolation failed"
+    );
+    // ...but a published port is reachable from the other network.
+    host.publish(&ports(
+        "cd",
+        "10.243.0.2",
+        &[(Protocol::Tcp, None, 18081, 80)],
+    ))
+    .unwrap();
+    assert_eq!(
+        tcp_fetch(Some(&a), "10.241.0.1:18081").unwrap(),
+        "hello from d"
+    );
+    // And over IPv6 to a dual-stack container.
+    tcp_server(&a, "[::]:81", "v6 published");
+    host.publish(&PortRules {
+        ipv6: Some("fd00:b::2".parse().unwrap()),
+        ..ports("ca", "10.241.0.2", &[(Protocol::Tcp, None, 18082, 81)])
+    })
+    .unwrap();
+    assert_eq!(tcp_fetch(hp, "[fd00:b::1]:18082").unwrap(), "v6 published");
+    assert_eq!(tcp_fetch(hp, "127.0.0.1:18082").unwrap(), "v6 published");
+
+    host.unpublish("cd").unwrap();
+    host.unpublish("ca").unwrap();
+    for (n, c) in [(&net, "ca"), (&net, "cb"), (&other, "cd")] {
+        host.disconnect(n, c).unwrap();
+    }
+    host.remove_network(&net).unwrap();
+    host.remove_network(&other).unwrap();
+    assert_eq!(links(hp), ["lo"]);
+    assert!(!table_exists(hp, &table), "the nftables table leaked");
 }
