@@ -15,8 +15,7 @@
 //! `TMPDIR=/dev/shm` measures them on tmpfs.
 
 use std::path::PathBuf;
-use std::process::{Command, ExitCode, Stdio};
-use std::time::Instant;
+use std::process::ExitCode;
 
 use anyhow::{Context, bail};
 use berth_testutil::berthd::Berthd;
@@ -24,6 +23,7 @@ use berth_testutil::dockerd::Dockerd;
 use berth_testutil::images::{Fixture, layout, push};
 use berth_testutil::registry::{Options, Registry};
 
+use crate::daemon::{Daemon, Series};
 use crate::host::{Host, load_average};
 use crate::stats::Summary;
 
@@ -39,83 +39,6 @@ pub struct ImagesArgs {
 }
 
 const NAME: &str = "berth_bench_images";
-
-/// A daemon under test, as the docker CLI reaches it.
-enum Daemon {
-    Berth(Berthd),
-    Docker(Dockerd),
-}
-
-impl Daemon {
-    fn name(&self) -> &'static str {
-        match self {
-            Daemon::Berth(_) => "berthd",
-            Daemon::Docker(_) => "dockerd",
-        }
-    }
-
-    fn docker(&self, args: &[&str]) -> Command {
-        match self {
-            Daemon::Berth(b) => {
-                let mut cmd = Command::new(berth_testutil::berthd::DOCKER_CLI);
-                cmd.args(args)
-                    .env("DOCKER_HOST", b.host())
-                    .env("DOCKER_CONFIG", b.dir().join("client-config"))
-                    .env("DOCKER_CLI_HINTS", "false")
-                    .env_remove("DOCKER_CONTEXT")
-                    .stdin(Stdio::null());
-                cmd
-            }
-            Daemon::Docker(d) => d.docker(args),
-        }
-    }
-
-    /// Runs the CLI, failing with its stderr; returns the wall time in s.
-    fn timed(&self, args: &[&str]) -> anyhow::Result<f64> {
-        let t = Instant::now();
-        let out = self
-            .docker(args)
-            .output()
-            .with_context(|| format!("running docker {args:?}"))?;
-        let took = t.elapsed().as_secs_f64();
-        if !out.status.success() {
-            bail!(
-                "{}: docker {args:?} failed: {}",
-                self.name(),
-                String::from_utf8_lossy(&out.stderr).trim()
-            );
-        }
-        Ok(took)
-    }
-
-    /// Resident memory of the daemon's processes, KiB.
-    fn rss_kib(&self) -> u64 {
-        let pids = match self {
-            Daemon::Berth(b) => b.pid().into_iter().collect(),
-            Daemon::Docker(d) => d.pids(),
-        };
-        pids.iter().map(|p| vm_rss_kib(*p)).sum()
-    }
-}
-
-/// `VmRSS` of a process, KiB (0 when it is gone).
-fn vm_rss_kib(pid: u32) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find_map(|l| l.strip_prefix("VmRSS:"))
-                .and_then(|v| v.split_whitespace().next()?.parse().ok())
-        })
-        .unwrap_or(0)
-}
-
-/// One scenario's samples per daemon.
-struct Series {
-    scenario: &'static str,
-    berth: Vec<f64>,
-    docker: Vec<f64>,
-}
 
 pub fn main(args: &ImagesArgs) -> anyhow::Result<ExitCode> {
     if !berth_testutil::require_root(NAME) {
@@ -235,21 +158,4 @@ pub fn main(args: &ImagesArgs) -> anyhow::Result<ExitCode> {
     }
     drop(registry);
     Ok(ExitCode::SUCCESS)
-}
-
-impl Series {
-    fn new(scenario: &'static str) -> Series {
-        Series {
-            scenario,
-            berth: Vec::new(),
-            docker: Vec::new(),
-        }
-    }
-
-    fn push(&mut self, d: &Daemon, seconds: f64) {
-        match d {
-            Daemon::Berth(_) => self.berth.push(seconds),
-            Daemon::Docker(_) => self.docker.push(seconds),
-        }
-    }
 }

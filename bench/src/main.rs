@@ -8,7 +8,11 @@
 //!   create/start/delete cycle, and the kernel's floor.
 //! - `images`: berthd vs dockerd through the docker CLI: pull, push, and
 //!   the daemons' resident memory.
+//! - `containers`: berthd vs dockerd through the docker CLI: `run --rm`,
+//!   memory per idle container, `ps`/`inspect` latency.
 
+mod containers;
+mod daemon;
 mod host;
 mod images;
 mod interrupt;
@@ -36,6 +40,9 @@ enum Command {
     /// berthd vs dockerd: pull and push through a local registry, and the
     /// daemons' memory. Needs root, dockerd and docker-registry.
     Images(images::ImagesArgs),
+    /// berthd vs dockerd: `run --rm`, memory per idle container, ps and
+    /// inspect latency. Needs root and dockerd.
+    Containers(containers::ContainersArgs),
 }
 
 fn main() -> ExitCode {
@@ -43,6 +50,7 @@ fn main() -> ExitCode {
     let result = match &cli.command {
         Command::Runtime(args) => runtime::main(args),
         Command::Images(args) => images::main(args),
+        Command::Containers(args) => containers::main(args),
     };
     match result {
         Ok(code) => code,
