@@ -398,7 +398,7 @@ fn lifecycle(s: &Side, scratch: &Path, c: &mut Checks) {
             .collect::<Vec<_>>()
             .join("\n")
             + "\n"
-            + s.lines().next().unwrap_or("")
+            + &shape(s)
     });
     s.same_with(
         c,
