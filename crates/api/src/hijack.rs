@@ -8,6 +8,7 @@
 
 use std::os::unix::net::UnixStream as StdUnixStream;
 
+use berth_shim::framing::{self, Deframer};
 use http::{HeaderValue, Request, StatusCode, header};
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
@@ -55,13 +56,47 @@ pub fn parse_detach_keys(s: &str) -> Vec<u8> {
 /// A request about to be hijacked: taken from it before its body is read.
 pub struct Hijack {
     on_upgrade: hyper::upgrade::OnUpgrade,
+    reframe: Reframe,
+    /// Sent before the stream (attach's `logs=1`).
+    prefix: Vec<u8>,
+    /// How long to hold the stream back after the `101`.
+    settle: Option<std::time::Duration>,
 }
+
+/// docker-py reads the stream from the socket *under* the buffered reader
+/// that parsed the `101`: bytes that arrived together with the header are
+/// lost to it. dockerd is never that fast (its exec start takes tens of
+/// milliseconds); Berth is, so for docker-py the stream starts a moment
+/// after the header, long enough for it to have read the header alone.
+const DOCKER_PY_SETTLE: std::time::Duration = std::time::Duration::from_millis(20);
 
 impl Hijack {
     pub fn prepare(req: &mut Request<Incoming>) -> Hijack {
+        let docker_py = req
+            .headers()
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|ua| ua.starts_with("docker-sdk-python"));
         Hijack {
             on_upgrade: hyper::upgrade::on(req),
+            reframe: Reframe::AsIs,
+            prefix: Vec::new(),
+            settle: docker_py.then_some(DOCKER_PY_SETTLE),
         }
+    }
+
+    /// The client asked for the other framing than the process's stream
+    /// has (dockerd frames an exec's output by the *start* request's `Tty`,
+    /// not by the exec's).
+    pub fn reframe(mut self, reframe: Reframe) -> Hijack {
+        self.reframe = reframe;
+        self
+    }
+
+    /// Bytes sent to the client before the stream.
+    pub fn prefix(mut self, bytes: Vec<u8>) -> Hijack {
+        self.prefix = bytes;
+        self
     }
 
     /// Answers with `101 UPGRADED` and splices the streams once hyper hands
@@ -75,6 +110,9 @@ impl Hijack {
         detach_keys: Vec<u8>,
     ) -> Response {
         let on_upgrade = self.on_upgrade;
+        let settle = self.settle;
+        let reframe = self.reframe;
+        let prefix = self.prefix;
         tokio::spawn(async move {
             let upgraded = match on_upgrade.await {
                 Ok(u) => u,
@@ -83,7 +121,18 @@ impl Hijack {
                     return;
                 }
             };
-            splice(TokioIo::new(upgraded), source, detach_keys).await;
+            if let Some(pause) = settle {
+                tokio::time::sleep(pause).await;
+            }
+            let mut client = TokioIo::new(upgraded);
+            if !prefix.is_empty() && client.write_all(&prefix).await.is_err() {
+                return;
+            }
+            if matches!(source, Source::None) {
+                let _ = client.shutdown().await;
+                return;
+            }
+            splice(client, source, detach_keys, reframe).await;
         });
         let mut r = http::Response::new(
             http_body_util::Empty::new()
@@ -99,7 +148,17 @@ impl Hijack {
     }
 }
 
-async fn splice<C>(client: C, source: Source, detach_keys: Vec<u8>)
+/// How the process's stream is passed to the client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reframe {
+    AsIs,
+    /// A tty's raw bytes, sent as stdout frames.
+    FrameAsStdout,
+    /// A framed stream, sent raw.
+    Unframe,
+}
+
+async fn splice<C>(client: C, source: Source, detach_keys: Vec<u8>, reframe: Reframe)
 where
     C: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
 {
@@ -156,11 +215,25 @@ where
     };
     let from_container = async {
         let mut buf = vec![0u8; 32 * 1024];
+        let mut deframer = Deframer::default();
+        let mut out = Vec::new();
         loop {
             match s_read.read(&mut buf).await {
                 Ok(0) | Err(_) => break,
                 Ok(n) => {
-                    if c_write.write_all(&buf[..n]).await.is_err() {
+                    out.clear();
+                    match reframe {
+                        Reframe::AsIs => out.extend_from_slice(&buf[..n]),
+                        Reframe::FrameAsStdout => {
+                            out.extend_from_slice(&framing::header(framing::STDOUT, n));
+                            out.extend_from_slice(&buf[..n]);
+                        }
+                        Reframe::Unframe => deframer.push(&buf[..n], &mut out),
+                    }
+                    if out.is_empty() {
+                        continue;
+                    }
+                    if c_write.write_all(&out).await.is_err() {
                         break;
                     }
                     let _ = c_write.flush().await;

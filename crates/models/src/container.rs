@@ -308,7 +308,8 @@ pub struct ExecConfig {
     pub attach_stdout: bool,
     #[serde(default)]
     pub detach: bool,
-    #[serde(default)]
+    /// (docker-py spells it `detachKeys`; dockerd's decoder ignores case.)
+    #[serde(default, alias = "detachKeys")]
     pub detach_keys: String,
     #[serde(default)]
     pub env: Option<Vec<String>>,

@@ -6,6 +6,7 @@
 use std::sync::Arc;
 
 use berth_engine::Engine;
+use berth_engine::containers::ContainerError;
 use berth_engine::containers::attach::{AttachStreams, Attached};
 use berth_engine::containers::list::ListOptions;
 use berth_engine::containers::logs::LogsRequest;
@@ -245,7 +246,31 @@ pub async fn attach(ctx: &Ctx, id: &str, mut req: Request<Incoming>) -> Result<R
         return Err(ApiError::bad_request("either logs or stream must be set"));
     }
     let id = id.to_string();
-    let (attached, tty) = blocking(&ctx.engine, move |e| e.attach_container(&id, streams)).await?;
+    // `logs=1`: what the container wrote so far comes first.
+    let with_logs = q.bool("logs") && (streams.stdout || streams.stderr);
+    let (logs, tty) = {
+        let id = id.clone();
+        let req = LogsRequest {
+            stdout: streams.stdout,
+            stderr: streams.stderr,
+            ..Default::default()
+        };
+        blocking(&ctx.engine, move |e| {
+            let record = e.container(&id)?;
+            let mut out = Vec::new();
+            if with_logs && record.host_config.log_config.kind != "none" {
+                e.write_logs(&record, &req, &mut out)
+                    .map_err(|e| ContainerError::io("read the logs", e))?;
+            }
+            Ok::<_, ContainerError>((out, record.config.tty))
+        })
+        .await?
+    };
+    let (attached, tty) = if q.bool("stream") {
+        blocking(&ctx.engine, move |e| e.attach_container(&id, streams)).await?
+    } else {
+        (Attached::Done, tty)
+    };
     let source = match attached {
         Attached::Now(s) => Source::Ready(s),
         Attached::Later(rx) => Source::Later(rx),
@@ -256,7 +281,9 @@ pub async fn attach(ctx: &Ctx, id: &str, mut req: Request<Incoming>) -> Result<R
     } else {
         Vec::new()
     };
-    Ok(hijack.respond(stream_type(ctx, tty), source, keys))
+    Ok(hijack
+        .prefix(logs)
+        .respond(stream_type(ctx, tty), source, keys))
 }
 
 pub(crate) fn resize_dims(ctx: &Ctx) -> Result<(u16, u16), ApiError> {

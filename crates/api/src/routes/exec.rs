@@ -7,7 +7,7 @@ use hyper::body::Incoming;
 
 use super::containers::{blocking, resize_dims, stream_type};
 use crate::error::ApiError;
-use crate::hijack::{Hijack, Source};
+use crate::hijack::{self, Hijack, Reframe, Source};
 use crate::request::json_body;
 use crate::response::{self, Response};
 use crate::router::Ctx;
@@ -30,12 +30,23 @@ pub async fn start(ctx: &Ctx, id: &str, mut req: Request<Incoming>) -> Result<Re
     let config = config.unwrap_or_default();
     let id = id.to_string();
     let detach = config.detach;
-    let (stream, tty) = blocking(&ctx.engine, move |e| e.start_exec(&id, detach)).await?;
+    let started = blocking(&ctx.engine, move |e| e.start_exec(&id, detach)).await?;
+    let tty = started.tty;
     if detach {
-        drop(stream);
+        drop(started.stream);
         return Ok(response::empty(StatusCode::OK));
     }
-    Ok(hijack.respond(stream_type(ctx, tty), Source::Ready(stream), Vec::new()))
+    // dockerd frames by the start request's Tty, whatever the exec's was.
+    let reframe = match (tty, config.tty) {
+        (true, false) => Reframe::FrameAsStdout,
+        (false, true) => Reframe::Unframe,
+        _ => Reframe::AsIs,
+    };
+    Ok(hijack.reframe(reframe).respond(
+        stream_type(ctx, config.tty),
+        Source::Ready(started.stream),
+        hijack::parse_detach_keys(&started.detach_keys),
+    ))
 }
 
 /// `GET /exec/{id}/json`.

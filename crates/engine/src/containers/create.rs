@@ -255,7 +255,7 @@ impl crate::Engine {
             "json-file" | "none" | "local" => {}
             other => {
                 return Err(ContainerError::invalid(format!(
-                    "failed to create log driver: logger: no log driver named '{other}' is registered"
+                    "logger: no log driver named '{other}' is registered"
                 )));
             }
         }

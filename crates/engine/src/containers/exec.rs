@@ -4,6 +4,7 @@
 //! memory only, as in dockerd.
 
 use std::collections::HashMap;
+use std::io::Write;
 use std::os::unix::net::UnixStream;
 use std::sync::Mutex;
 
@@ -48,6 +49,37 @@ impl Execs {
 
 fn no_such_exec(id: &str) -> ContainerError {
     ContainerError::NotFound(format!("No such exec instance: {id}"))
+}
+
+/// A stream that carries only dockerd's message for an exec that could
+/// not start, framed as stdout unless `tty`.
+fn failed_stream(error: &str, tty: bool) -> Result<UnixStream, ContainerError> {
+    let (ours, theirs) =
+        UnixStream::pair().map_err(|e| ContainerError::io("make a socket pair", e))?;
+    let text = format!(
+        "OCI runtime exec failed: exec failed: unable to start container process: {error}: unknown\r\n"
+    );
+    let mut bytes = Vec::new();
+    if !tty {
+        bytes.extend_from_slice(&berth_shim::framing::header(
+            berth_shim::framing::STDOUT,
+            text.len(),
+        ));
+    }
+    bytes.extend_from_slice(text.as_bytes());
+    (&ours)
+        .write_all(&bytes)
+        .map_err(|e| ContainerError::io("write the exec's error", e))?;
+    Ok(theirs)
+}
+
+/// A started exec's stream (framed unless `tty`) and what the client may
+/// type to detach from it (empty: Docker's default, ctrl-p ctrl-q).
+#[derive(Debug)]
+pub struct ExecStream {
+    pub stream: UnixStream,
+    pub tty: bool,
+    pub detach_keys: String,
 }
 
 impl crate::Engine {
@@ -95,11 +127,7 @@ impl crate::Engine {
 
     /// `POST /exec/{id}/start`: the stream (framed unless tty), and whether
     /// it has a tty.
-    pub fn start_exec(
-        &self,
-        exec_id: &str,
-        detach: bool,
-    ) -> Result<(UnixStream, bool), ContainerError> {
+    pub fn start_exec(&self, exec_id: &str, detach: bool) -> Result<ExecStream, ContainerError> {
         let exec = {
             let mut execs = self.execs.lock();
             let e = execs
@@ -143,7 +171,17 @@ impl crate::Engine {
                     x.running = false;
                     x.exit_code = Some(126);
                 }
-                return Err(ContainerError::Start(e.to_string()));
+                drop(execs);
+                if detach {
+                    return Err(ContainerError::Start(e.to_string()));
+                }
+                // dockerd has answered the start by then: the error goes
+                // into the stream, and the exec's exit code says 126.
+                return Ok(ExecStream {
+                    stream: failed_stream(&e.to_string(), c.tty)?,
+                    tty: c.tty,
+                    detach_keys: String::new(),
+                });
             }
         };
         let cmd = c.cmd.clone().unwrap_or_default().join(" ");
@@ -152,7 +190,11 @@ impl crate::Engine {
             &format!("exec_start: {cmd}"),
             &[("execID", exec_id.to_string())],
         );
-        Ok((stream, c.tty))
+        Ok(ExecStream {
+            stream,
+            tty: c.tty,
+            detach_keys: c.detach_keys.clone(),
+        })
     }
 
     /// The OCI process of an exec: the container's, with the exec's
@@ -317,7 +359,7 @@ impl crate::Engine {
             },
         )?;
         let result = (|| {
-            let (mut stream, _) = self.start_exec(&exec_id, false)?;
+            let mut stream = self.start_exec(&exec_id, false)?.stream;
             stream
                 .set_read_timeout(Some(timeout))
                 .map_err(|e| ContainerError::io("exec stream", e))?;

@@ -55,16 +55,12 @@ impl LogOptions {
                 | "max-buffer-size" => {}
                 other => {
                     return Err(ContainerError::invalid(format!(
-                        "failed to create log driver: unknown log opt '{other}' for json-file log driver"
+                        "unknown log opt '{other}' for json-file log driver"
                     )));
                 }
             }
         }
-        if out.max_file > 1 && out.max_size.is_none() {
-            return Err(ContainerError::invalid(
-                "failed to create log driver: max-file cannot be set without max-size",
-            ));
-        }
+        // (json-file ignores max-file without max-size, as dockerd's does.)
         Ok(out)
     }
 }

@@ -47,7 +47,38 @@ impl crate::Engine {
         })?;
         shim.kill(signal, false)?;
         self.container_event(&record, "kill", &[("signal", signal.to_string())]);
+        // As dockerd: a SIGKILL returns once the container is down, so
+        // that what follows (inspect, rm) sees it stopped.
+        if signal == 9 {
+            self.exited_since(
+                &record.id,
+                record.state.exits,
+                Some(Instant::now() + Duration::from_secs(10)),
+            );
+        }
         Ok(())
+    }
+
+    /// Waits until `id` has exited since it had `exits` exits (or is no
+    /// longer live, or gone), until `until` (forever with `None`); whether
+    /// it did.
+    fn exited_since(&self, id: &str, exits: u64, until: Option<Instant>) -> bool {
+        let mut records = self.containers.lock();
+        loop {
+            match records.get(id) {
+                Some(r) if r.state.exits > exits || !r.state.status.is_live() => return true,
+                None => return true,
+                _ => {}
+            }
+            let wait = match until {
+                Some(t) => match t.checked_duration_since(Instant::now()) {
+                    Some(d) if !d.is_zero() => d,
+                    _ => return false,
+                },
+                None => Duration::from_secs(1),
+            };
+            records = self.containers.wait_change(records, wait);
+        }
     }
 
     /// `POST /containers/{id}/stop`; `Ok(false)` when it was not running
@@ -97,30 +128,14 @@ impl crate::Engine {
             let _ = shim.resume();
         }
         let _ = shim.kill(signal, false);
-        let exited = |engine: &Self, until: Option<Instant>| -> bool {
-            let mut records = engine.containers.lock();
-            loop {
-                match records.get(id) {
-                    Some(r) if r.state.exits > record.state.exits || !r.state.status.is_live() => {
-                        return true;
-                    }
-                    None => return true,
-                    _ => {}
-                }
-                let wait = match until {
-                    Some(t) => match t.checked_duration_since(Instant::now()) {
-                        Some(d) if !d.is_zero() => d,
-                        _ => return false,
-                    },
-                    None => Duration::from_secs(1),
-                };
-                records = engine.containers.wait_change(records, wait);
-            }
-        };
         let deadline = (timeout >= 0).then(|| Instant::now() + Duration::from_secs(timeout as u64));
-        if !exited(self, deadline) {
+        if !self.exited_since(id, record.state.exits, deadline) {
             let _ = shim.kill(9, true);
-            exited(self, Some(Instant::now() + Duration::from_secs(30)));
+            self.exited_since(
+                id,
+                record.state.exits,
+                Some(Instant::now() + Duration::from_secs(30)),
+            );
         }
         self.container_event(&record, "stop", &[]);
         Ok(true)
