@@ -302,8 +302,10 @@ mod tests {
             e,
             "Conflicting options: Nano CPUs cannot be updated as CPU Quota has already been set"
         );
-        let mut cur = HostConfig::default();
-        cur.auto_remove = true;
+        let cur = HostConfig {
+            auto_remove: true,
+            ..Default::default()
+        };
         let mut u = UpdateConfig::default();
         u.restart_policy.name = "always".into();
         let e = merge(&cur, &u).unwrap_err();
