@@ -390,6 +390,13 @@ fn update_changes_limits_live_and_on_record() {
         err.contains("CPU Period cannot be updated as NanoCPUs has already been set"),
         "{err}"
     );
+    // The cgroup refuses: the record is put back.
+    let err = fails(d.docker(&["update", "--cpuset-cpus", "99", "upd"]), 1);
+    assert!(
+        err.contains(&format!("Cannot update container {id}: ")),
+        "{err}"
+    );
+    assert_eq!(inspect(&d, "upd", "{{.HostConfig.CpusetCpus}}"), "");
     let err = fails(d.docker(&["update", "--restart", "bogus", "upd"]), 1);
     assert!(!err.is_empty());
     let err = fails(d.docker(&["update", "-m", "64m", "nosuch"]), 1);

@@ -8,6 +8,7 @@
 use std::time::Duration;
 
 use berth_models::stats::{StatsResponse, UpdateConfig};
+use berth_models::version::ApiVersion;
 use bytes::Bytes;
 use http::{Request, StatusCode};
 use hyper::body::Incoming;
@@ -33,7 +34,8 @@ pub async fn top(ctx: &Ctx, id: &str) -> Result<Response, ApiError> {
 /// `GET /containers/{id}/stats`.
 pub async fn stats(ctx: &Ctx, id: &str) -> Result<Response, ApiError> {
     let stream = ctx.query.bool_or("stream", true);
-    let one_shot = ctx.query.bool("one-shot");
+    // `one-shot` came with API 1.41.
+    let one_shot = ctx.version >= ApiVersion::new(1, 41) && ctx.query.bool("one-shot");
     if one_shot && stream {
         return Err(ApiError::bad_request(
             "cannot have stream=true and one-shot=true",
@@ -94,7 +96,11 @@ fn line(reading: &StatsResponse) -> Bytes {
 
 /// `POST /containers/{id}/update`.
 pub async fn update(ctx: &Ctx, id: &str, req: Request<Incoming>) -> Result<Response, ApiError> {
-    let update: UpdateConfig = json_body(req.into_body()).await?;
+    let mut update: UpdateConfig = json_body(req.into_body()).await?;
+    // moby ignores PidsLimit from clients older than API 1.40.
+    if ctx.version < ApiVersion::new(1, 40) {
+        update.resources.pids_limit = None;
+    }
     let id = id.to_string();
     let answer = blocking(&ctx.engine, move |e| {
         e.update_container_resources(&id, update)
