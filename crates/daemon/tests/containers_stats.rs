@@ -1,7 +1,11 @@
 //! `docker top`, `docker stats` and `docker update` on berthd through the
 //! real docker CLI (and the API where the CLI hides the body): the rows,
 //! figures and limits are checked against the container's own pid and its
-//! cgroup files. Root only; nothing may be left behind.
+//! cgroup files. One scenario runs against dockerd 20.10 too (when it is
+//! installed) and asks for the same answers: top's rows, the stats body's
+//! keys and figures, update's refusals and recorded values; where berthd
+//! words an error better than dockerd the test says so. Root only;
+//! nothing may be left behind.
 
 mod support;
 
@@ -458,4 +462,246 @@ fn update_changes_limits_live_and_on_record() {
     ok(d.docker(&["rm", "-f", "upd", "gone"]));
     assert_eq!(ok(d.docker(&["ps", "-aq"])), "");
     no_leaks(&d, &[id, rm_id]);
+}
+
+/// The keys of a JSON object, recursively (`a.b.c`); arrays are leaves
+/// (whether a counter list has entries depends on the run).
+fn key_paths(v: &serde_json::Value, prefix: &str, out: &mut Vec<String>) {
+    if let serde_json::Value::Object(m) = v {
+        for (k, x) in m {
+            let p = format!("{prefix}.{k}");
+            out.push(p.clone());
+            key_paths(x, &p, out);
+        }
+    }
+}
+
+#[test]
+fn top_stats_and_update_answer_as_dockerd_does() {
+    const TEST: &str = "top_stats_and_update_answer_as_dockerd_does";
+    let Some((d, dir)) = daemon_with_busybox(TEST) else {
+        return;
+    };
+    let Some(mut reference) = berth_testutil::dockerd::Dockerd::start(TEST, &[]) else {
+        return;
+    };
+    let on_dockerd = |args: &[&str]| {
+        reference
+            .docker(args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .output()
+            .unwrap()
+    };
+    let tar = dir.path().join("rootfs.tar");
+    ok(on_dockerd(&[
+        "import",
+        tar.to_str().unwrap(),
+        "busybox:latest",
+    ]));
+    let both = |args: &[&str]| -> [std::process::Output; 2] { [d.docker(args), on_dockerd(args)] };
+    let ids: Vec<String> = both(&[
+        "run",
+        "-d",
+        "--name",
+        "vs",
+        "--network",
+        "none",
+        "-m",
+        "64m",
+        "busybox",
+        "sh",
+        "-c",
+        "sleep 1000 & sleep 1000 & wait",
+    ])
+    .into_iter()
+    .map(|o| ok(o).trim().to_string())
+    .collect();
+    let unify = |s: &str, i: usize| s.replace(&ids[i], "<id>");
+    std::thread::sleep(Duration::from_millis(300));
+
+    // top: same titles, same commands (pids differ).
+    let tops: Vec<Vec<Vec<String>>> = both(&["top", "vs", "-o", "pid,comm,args"])
+        .into_iter()
+        .map(|o| {
+            ok(o)
+                .lines()
+                .map(|l| l.split_whitespace().skip(1).map(str::to_string).collect())
+                .collect()
+        })
+        .collect();
+    assert_eq!(tops[0], tops[1], "berthd vs dockerd top");
+    let heads: Vec<String> = both(&["top", "vs"])
+        .into_iter()
+        .map(|o| ok(o).lines().next().unwrap_or_default().to_string())
+        .collect();
+    assert_eq!(heads[0], heads[1]);
+
+    // stats: the same keys, the same limit and pid count.
+    let stats: Vec<serde_json::Value> =
+        both(&["stats", "--no-stream", "--format", "{{json .}}", "vs"])
+            .into_iter()
+            .map(|o| serde_json::from_str(ok(o).trim()).unwrap())
+            .collect();
+    for k in ["Name", "PIDs", "NetIO"] {
+        assert_eq!(stats[0][k], stats[1][k], "{k}: {stats:?}");
+    }
+    let limit = |s: &serde_json::Value| {
+        s["MemUsage"]
+            .as_str()
+            .unwrap()
+            .split(" / ")
+            .nth(1)
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(limit(&stats[0]), limit(&stats[1]));
+    let berth_body = d
+        .api("GET", "/v1.41/containers/vs/stats?stream=false", None)
+        .json();
+    let out = on_dockerd(&["version", "-f", "{{.Server.APIVersion}}"]);
+    assert!(ok(out).starts_with("1.41"));
+    let socket = reference.socket();
+    let mut s = UnixStream::connect(&socket).unwrap();
+    let docker_body = berth_testutil::berthd::http_request(
+        &mut s,
+        "GET",
+        "/v1.41/containers/vs/stats?stream=false",
+        &[],
+        None,
+    )
+    .unwrap()
+    .json();
+    let (mut bk, mut dk) = (Vec::new(), Vec::new());
+    key_paths(&berth_body, "", &mut bk);
+    key_paths(&docker_body, "", &mut dk);
+    assert_eq!(
+        bk, dk,
+        "stats keys:\nberthd {berth_body}\ndockerd {docker_body}"
+    );
+    assert_eq!(
+        berth_body["memory_stats"]["limit"],
+        docker_body["memory_stats"]["limit"]
+    );
+    assert_eq!(berth_body["pids_stats"], docker_body["pids_stats"]);
+
+    // update: the same refusals, the same recorded values.
+    for args in [
+        &["update", "-m", "1m", "vs"][..],
+        &["update", "-m", "512m", "vs"],
+        &["update", "--cpus", "1000", "vs"],
+    ] {
+        let [b, r] = both(args);
+        assert_eq!(
+            (
+                b.status.code(),
+                unify(&String::from_utf8_lossy(&b.stderr), 0)
+            ),
+            (
+                r.status.code(),
+                unify(&String::from_utf8_lossy(&r.stderr), 1)
+            ),
+            "{args:?}"
+        );
+    }
+    // Bad restart policies: refused by both; berthd words them as current
+    // moby does ("invalid restart policy: …"), dockerd 20.10 did not.
+    for args in [
+        &["update", "--restart", "on-failure:-1", "vs"][..],
+        &["update", "--restart", "always:3", "vs"],
+    ] {
+        let [b, r] = both(args);
+        assert_eq!(b.status.code(), r.status.code(), "{args:?}");
+        let err = String::from_utf8_lossy(&b.stderr);
+        assert!(err.contains("invalid restart policy: "), "{err}");
+    }
+    // Negative CPU shares: dockerd 20.10 hands them to runc as a huge
+    // number (runc's error); berthd refuses them as create does.
+    let [b, r] = both(&["update", "--cpu-shares", "-5", "vs"]);
+    assert_eq!(b.status.code(), r.status.code());
+    assert!(
+        String::from_utf8_lossy(&b.stderr)
+            .contains("invalid CPU shares: must be a positive integer")
+    );
+    // Memory+swap below memory: dockerd passes runc's write error on;
+    // berthd says which rule it breaks. Same code, same prefix.
+    let [b, r] = both(&["update", "--memory-swap", "32m", "vs"]);
+    assert_eq!(b.status.code(), r.status.code());
+    for (i, o) in [&b, &r].into_iter().enumerate() {
+        let err = unify(&String::from_utf8_lossy(&o.stderr), i);
+        assert!(
+            err.starts_with("Error response from daemon: Cannot update container <id>: "),
+            "{err}"
+        );
+    }
+    assert!(
+        String::from_utf8_lossy(&b.stderr)
+            .contains("Minimum memoryswap limit should be larger than memory limit")
+    );
+    for args in [
+        &["update", "-m", "128m", "--cpus", "0.5", "vs"][..],
+        &[
+            "update",
+            "--pids-limit",
+            "50",
+            "--restart",
+            "unless-stopped",
+            "vs",
+        ],
+        &["update", "--cpu-period", "50000", "vs"],
+        &["update", "--memory-swap", "-1", "-m", "96m", "vs"],
+        &["update", "--pids-limit", "-1", "vs"],
+    ] {
+        let [b, r] = both(args);
+        assert_eq!(
+            (
+                b.status.code(),
+                unify(&String::from_utf8_lossy(&b.stderr), 0)
+            ),
+            (
+                r.status.code(),
+                unify(&String::from_utf8_lossy(&r.stderr), 1)
+            ),
+            "{args:?}"
+        );
+        let f = "{{json .HostConfig.Memory}} {{json .HostConfig.MemorySwap}} {{json .HostConfig.NanoCpus}} {{json .HostConfig.CpuPeriod}} {{json .HostConfig.RestartPolicy}}";
+        let [bi, ri] = both(&["inspect", "-f", f, "vs"]);
+        assert_eq!(ok(bi), ok(ri), "after {args:?}");
+        // PidsLimit once an update set it (before that berthd shows 0
+        // where dockerd 20.10 shows null: a create-side difference).
+        if args.contains(&"--pids-limit") {
+            let f = "{{json .HostConfig.PidsLimit}}";
+            let [bi, ri] = both(&["inspect", "-f", f, "vs"]);
+            assert_eq!(ok(bi), ok(ri), "PidsLimit after {args:?}");
+        }
+    }
+
+    // Stopped: zeroed stats and the same refusal of top.
+    both(&["stop", "-t", "0", "vs"]).into_iter().for_each(|o| {
+        ok(o);
+    });
+    let [b, r] = both(&["top", "vs"]);
+    assert_eq!(
+        (
+            b.status.code(),
+            unify(&String::from_utf8_lossy(&b.stderr), 0)
+        ),
+        (
+            r.status.code(),
+            unify(&String::from_utf8_lossy(&r.stderr), 1)
+        )
+    );
+    let zeroed: Vec<String> = both(&["stats", "--no-stream", "--format", "{{json .}}", "vs"])
+        .into_iter()
+        .enumerate()
+        .map(|(i, o)| unify(&ok(o), i).replace(&ids[i][..12], "<id>"))
+        .collect();
+    assert_eq!(zeroed[0], zeroed[1]);
+
+    both(&["rm", "-f", "vs"]).into_iter().for_each(|o| {
+        ok(o);
+    });
+    let leaks = reference.shutdown();
+    assert!(leaks.is_empty(), "dockerd left: {leaks:?}");
+    no_leaks(&d, &ids[..1]);
 }
