@@ -13,7 +13,7 @@ use hyper::body::Incoming;
 use crate::error::ApiError;
 use crate::request::Query;
 use crate::response::{self, Response};
-use crate::routes::{auth, containers, events, exec, images, system, volumes};
+use crate::routes::{auth, container_stats, containers, events, exec, images, system, volumes};
 
 /// What every handler gets besides the request itself.
 #[derive(Debug)]
@@ -122,6 +122,9 @@ async fn route(
         (&M::POST, ["containers", id, "attach"]) => containers::attach(ctx, id, req).await,
         (&M::POST, ["containers", id, "resize"]) => containers::resize(ctx, id).await,
         (&M::POST, ["containers", id, "exec"]) => exec::create(ctx, id, req).await,
+        (&M::GET, ["containers", id, "top"]) => container_stats::top(ctx, id).await,
+        (&M::GET, ["containers", id, "stats"]) => container_stats::stats(ctx, id).await,
+        (&M::POST, ["containers", id, "update"]) => container_stats::update(ctx, id, req).await,
         (&M::DELETE, ["containers", id]) => containers::remove(ctx, id).await,
         (_, ["containers", _, what]) => Err(containers::not_implemented(&format!(
             "/containers/{{id}}/{what}"

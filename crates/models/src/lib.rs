@@ -17,6 +17,7 @@ pub mod filters;
 pub mod host_config;
 pub mod image;
 pub mod progress;
+pub mod stats;
 pub mod system;
 pub mod version;
 pub mod volume;

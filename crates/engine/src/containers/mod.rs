@@ -4,7 +4,10 @@
 //!
 //! One file per operation: [`create`], [`start`], [`stop`] (stop, kill,
 //! restart, pause), [`remove`], [`wait`], [`list`], [`inspect`], [`logs`],
-//! [`attach`], [`exec`], [`rename`]; [`monitor`] follows a running container
+//! [`attach`], [`exec`], [`rename`], [`top`] (`docker top`), [`stats`]
+//! (`docker stats`: a cgroup reading in Docker's shape), [`update`]
+//! (`docker update`: resources and restart policy, live and recorded);
+//! [`monitor`] follows a running container
 //! until it exits and applies its restart policy; [`recover`] re-adopts the
 //! running ones when berthd starts. [`spec`] derives the OCI spec, [`user`]
 //! and [`caps`] resolve what it needs, [`names`] makes Docker-style names.
@@ -29,8 +32,11 @@ pub mod remove;
 pub mod rename;
 pub mod spec;
 pub mod start;
+pub mod stats;
 pub mod stop;
 pub mod store;
+pub mod top;
+pub mod update;
 pub mod user;
 pub mod wait;
 
