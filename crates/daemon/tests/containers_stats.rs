@@ -42,14 +42,14 @@ fn daemon_with_busybox(test: &str) -> Option<(Berthd, tempfile::TempDir)> {
     Some((d, dir))
 }
 
-/// The container's cgroup directories (berthd's default parent `/berth`).
-fn cgroup_dirs(id: &str) -> Vec<PathBuf> {
-    berth_testutil::cgroup_dirs_named(&format!("berth/{id}"))
+/// The container's cgroup directories (under the test daemon's parent).
+fn cgroup_dirs(d: &Berthd, id: &str) -> Vec<PathBuf> {
+    berth_testutil::cgroup_dirs_named(&format!("{}/{id}", d.cgroup_parent()))
 }
 
 /// A file of the container's cgroup, from whichever hierarchy has it.
-fn cgroup_file(id: &str, file: &str) -> String {
-    let dirs = cgroup_dirs(id);
+fn cgroup_file(d: &Berthd, id: &str, file: &str) -> String {
+    let dirs = cgroup_dirs(d, id);
     for d in &dirs {
         if let Ok(s) = std::fs::read_to_string(d.join(file)) {
             return s.trim().to_string();
@@ -64,7 +64,7 @@ fn no_leaks(d: &Berthd, ids: &[String]) {
             berth_testutil::mounts_containing(id).is_empty(),
             "mounts of {id} left"
         );
-        assert!(cgroup_dirs(id).is_empty(), "cgroups of {id} left");
+        assert!(cgroup_dirs(d, id).is_empty(), "cgroups of {id} left");
         assert!(
             berth_testutil::cgroup_dirs_named(id).is_empty(),
             "cgroups of {id} left"
@@ -217,7 +217,7 @@ fn stats_report_the_cgroups_figures() {
     } else {
         "memory.usage_in_bytes"
     };
-    let cg_usage: u64 = cgroup_file(&id, usage_file).parse().unwrap();
+    let cg_usage: u64 = cgroup_file(&d, &id, usage_file).parse().unwrap();
     let reported = v["memory_stats"]["usage"].as_u64().unwrap();
     assert!(
         reported.abs_diff(cg_usage) < 4 << 20,
@@ -331,7 +331,7 @@ fn update_changes_limits_live_and_on_record() {
     } else {
         ("memory.limit_in_bytes", "pids.max")
     };
-    assert_eq!(cgroup_file(&id, memory_file), (64u64 << 20).to_string());
+    assert_eq!(cgroup_file(&d, &id, memory_file), (64u64 << 20).to_string());
 
     assert_eq!(
         ok(d.docker(&["update", "-m", "128m", "--cpus", "0.5", "upd"])).trim(),
@@ -341,12 +341,15 @@ fn update_changes_limits_live_and_on_record() {
         inspect(&d, "upd", "{{.HostConfig.Memory}} {{.HostConfig.NanoCpus}}"),
         format!("{} 500000000", 128u64 << 20)
     );
-    assert_eq!(cgroup_file(&id, memory_file), (128u64 << 20).to_string());
+    assert_eq!(
+        cgroup_file(&d, &id, memory_file),
+        (128u64 << 20).to_string()
+    );
     if v2 {
-        assert_eq!(cgroup_file(&id, "cpu.max"), "50000 100000");
+        assert_eq!(cgroup_file(&d, &id, "cpu.max"), "50000 100000");
     } else {
-        assert_eq!(cgroup_file(&id, "cpu.cfs_quota_us"), "50000");
-        assert_eq!(cgroup_file(&id, "cpu.cfs_period_us"), "100000");
+        assert_eq!(cgroup_file(&d, &id, "cpu.cfs_quota_us"), "50000");
+        assert_eq!(cgroup_file(&d, &id, "cpu.cfs_period_us"), "100000");
     }
     let s = cli_stats(&d, "upd");
     assert!(
@@ -355,9 +358,9 @@ fn update_changes_limits_live_and_on_record() {
     );
 
     ok(d.docker(&["update", "--pids-limit", "50", "--cpu-shares", "512", "upd"]));
-    assert_eq!(cgroup_file(&id, pids_file), "50");
+    assert_eq!(cgroup_file(&d, &id, pids_file), "50");
     if !v2 {
-        assert_eq!(cgroup_file(&id, "cpu.shares"), "512");
+        assert_eq!(cgroup_file(&d, &id, "cpu.shares"), "512");
     }
     assert_eq!(
         inspect(
@@ -374,7 +377,7 @@ fn update_changes_limits_live_and_on_record() {
     );
     assert_eq!(r.json()["pids_stats"]["limit"], 50);
     ok(d.docker(&["update", "--pids-limit", "-1", "upd"]));
-    assert_eq!(cgroup_file(&id, pids_file), "max");
+    assert_eq!(cgroup_file(&d, &id, pids_file), "max");
 
     // dockerd's refusals; nothing changes.
     let err = fails(d.docker(&["update", "-m", "1m", "upd"]), 1);
@@ -405,7 +408,10 @@ fn update_changes_limits_live_and_on_record() {
     assert!(!err.is_empty());
     let err = fails(d.docker(&["update", "-m", "64m", "nosuch"]), 1);
     assert!(err.contains("No such container: nosuch"), "{err}");
-    assert_eq!(cgroup_file(&id, memory_file), (128u64 << 20).to_string());
+    assert_eq!(
+        cgroup_file(&d, &id, memory_file),
+        (128u64 << 20).to_string()
+    );
     assert_eq!(
         inspect(
             &d,
@@ -426,15 +432,21 @@ fn update_changes_limits_live_and_on_record() {
         "on-failure:3",
         "upd",
     ]));
-    assert_eq!(cgroup_file(&id, memory_file), (256u64 << 20).to_string());
+    assert_eq!(
+        cgroup_file(&d, &id, memory_file),
+        (256u64 << 20).to_string()
+    );
     if !v2 {
         assert_eq!(
-            cgroup_file(&id, "memory.memsw.limit_in_bytes"),
+            cgroup_file(&d, &id, "memory.memsw.limit_in_bytes"),
             (512u64 << 20).to_string()
         );
     }
     ok(d.docker(&["restart", "-t", "0", "upd"]));
-    assert_eq!(cgroup_file(&id, memory_file), (256u64 << 20).to_string());
+    assert_eq!(
+        cgroup_file(&d, &id, memory_file),
+        (256u64 << 20).to_string()
+    );
     assert_eq!(
         inspect(
             &d,
@@ -448,7 +460,7 @@ fn update_changes_limits_live_and_on_record() {
     ok(d.docker(&["stop", "-t", "0", "upd"]));
     ok(d.docker(&["update", "-m", "96m", "upd"]));
     ok(d.docker(&["start", "upd"]));
-    assert_eq!(cgroup_file(&id, memory_file), (96u64 << 20).to_string());
+    assert_eq!(cgroup_file(&d, &id, memory_file), (96u64 << 20).to_string());
 
     // `--rm` containers keep "no restart".
     let rm_id = run(&d, &["--rm", "--name", "gone", "busybox", "sleep", "1000"]);
