@@ -141,21 +141,33 @@ impl Berthd {
         self.docker_with(Path::new(DOCKER_CLI), args, None)
     }
 
-    /// Runs a docker CLI against this daemon, with `stdin` if given. The
-    /// client config (credentials) is the daemon directory's own.
-    pub fn docker_with(&self, cli: &Path, args: &[&str], stdin: Option<&[u8]>) -> Output {
+    /// The docker CLI 28 against this daemon, to run (stdin null).
+    pub fn docker_cmd(&self, args: &[&str]) -> Command {
+        let mut cmd = self.docker_cmd_with(Path::new(DOCKER_CLI), args);
+        cmd.stdin(Stdio::null());
+        cmd
+    }
+
+    fn docker_cmd_with(&self, cli: &Path, args: &[&str]) -> Command {
         let mut cmd = Command::new(cli);
         cmd.args(args)
             .env("DOCKER_HOST", self.host())
             .env("DOCKER_CONFIG", self.dir.join("docker-config"))
-            .env_remove("DOCKER_CONTEXT")
-            .stdin(if stdin.is_some() {
-                Stdio::piped()
-            } else {
-                Stdio::null()
-            })
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
+            .env_remove("DOCKER_CONTEXT");
+        cmd
+    }
+
+    /// Runs a docker CLI against this daemon, with `stdin` if given. The
+    /// client config (credentials) is the daemon directory's own.
+    pub fn docker_with(&self, cli: &Path, args: &[&str], stdin: Option<&[u8]>) -> Output {
+        let mut cmd = self.docker_cmd_with(cli, args);
+        cmd.stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
         let mut child = cmd.spawn().expect("run the docker CLI");
         if let Some(input) = stdin {
             let mut pipe = child.stdin.take().expect("stdin pipe");

@@ -34,7 +34,7 @@ impl crate::Engine {
                             "container {id}: lost its shim ({e}); reading its exit record"
                         );
                         read_exit_patiently(&engine.container_paths(&id).run)
-                            .unwrap_or_else(lost_exit)
+                            .unwrap_or_else(|| engine.lost_exit(&id))
                     }
                 };
                 let _ = client.shutdown();
@@ -154,12 +154,26 @@ fn read_exit_patiently(dir: &std::path::Path) -> Option<ExitStatus> {
     None
 }
 
-/// What is recorded when a container ended without its shim saying how.
-pub(crate) fn lost_exit() -> ExitStatus {
-    ExitStatus {
-        code: 255,
-        signal: None,
-        oom_killed: false,
-        finished_at: crate::time::format_rfc3339_nanos(std::time::SystemTime::now()),
+impl crate::Engine {
+    /// A container whose shim died without recording an exit (killed with
+    /// -9, say): its processes may still run, unowned. They are killed and
+    /// its runtime state and cgroups removed, as the shim would have; what
+    /// is recorded is exit code 255.
+    pub(crate) fn lost_exit(&self, id: &str) -> ExitStatus {
+        let root = self.config.exec_root.join("runtime");
+        match berth_runtime::container::Container::load(&root, id) {
+            Ok(c) => {
+                if let Err(e) = c.delete(true) {
+                    tracing::warn!("container {id}: removing what its shim left: {e}");
+                }
+            }
+            Err(e) => tracing::debug!("container {id}: no runtime state left ({e})"),
+        }
+        ExitStatus {
+            code: 255,
+            signal: None,
+            oom_killed: false,
+            finished_at: crate::time::format_rfc3339_nanos(std::time::SystemTime::now()),
+        }
     }
 }

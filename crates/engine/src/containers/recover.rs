@@ -42,8 +42,7 @@ impl crate::Engine {
                 }
                 Err(e) => {
                     tracing::info!("container {id}: its shim is gone ({e}); applying its exit");
-                    let status =
-                        berth_shim::read_exit(&run).unwrap_or_else(super::monitor::lost_exit);
+                    let status = berth_shim::read_exit(&run).unwrap_or_else(|| self.lost_exit(&id));
                     self.on_exit(&id, &status, Duration::ZERO);
                 }
             }
