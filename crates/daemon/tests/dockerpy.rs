@@ -4,7 +4,8 @@
 //! the same locally made look-alike images (`alpine:3.10`, `alpine:latest`,
 //! `busybox`, `hello-world`: one busybox rootfs, each with its own label so
 //! that each has its own image id). Nothing is pulled from Docker Hub: the
-//! suite's pull tests fail on both daemons alike.
+//! suite's pull tests fail on both daemons alike. Swarm-mode and plugin
+//! tests are not run (see [`NOT_RUN`]).
 //!
 //! The comparison is written to `<target>/tmp/dockerpy-compat.md` (the
 //! source of docs/compatibility.md). The test fails when berthd passes fewer
@@ -27,6 +28,20 @@ const BERTHD_FLOOR: usize = 0;
 
 /// dockerd passes far more than this here; fewer means the harness broke.
 const DOCKERD_SANITY: usize = 300;
+
+/// Swarm mode (services, secrets, configs, nodes) is not Berth's: it
+/// plugs into Kubernetes instead. dockerd's own runs of these hang here
+/// (no ingress network without a bridge), and plugins need Docker Hub.
+const NOT_RUN: [&str; 8] = [
+    "api_swarm_test.py",
+    "api_service_test.py",
+    "api_secret_test.py",
+    "api_config_test.py",
+    "api_plugin_test.py",
+    "models_swarm_test.py",
+    "models_services_test.py",
+    "models_nodes_test.py",
+];
 
 const LOOKALIKES: [&str; 4] = [
     "alpine:3.10",
@@ -99,6 +114,11 @@ fn dockerpy_suite_side_by_side() {
                 "60",
             ])
             .arg(format!("--junitxml={}", junit.display()))
+            .args(
+                NOT_RUN
+                    .iter()
+                    .map(|f| format!("--ignore=tests/integration/{f}")),
+            )
             .arg("tests/integration")
             .current_dir(suite.join("docker-6.1.3"))
             .env("DOCKER_HOST", host)
@@ -157,9 +177,9 @@ fn busybox_tarball(dir: &Path) -> PathBuf {
 /// failures; xfail/xpass as skipped, as pytest reports them).
 fn parse_junit(xml: &str) -> BTreeMap<String, Outcome> {
     let mut out = BTreeMap::new();
-    for case in xml.split("<testcase ").skip(1) {
+    for case in xml.split("<testcase").skip(1) {
         let attr = |name: &str| -> String {
-            let key = format!("{name}=\"");
+            let key = format!(" {name}=\"");
             case.find(&key)
                 .map(|i| &case[i + key.len()..])
                 .and_then(|s| s.split('"').next())
