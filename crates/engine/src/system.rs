@@ -55,13 +55,16 @@ impl Engine {
         let uname = rustix::system::uname();
         let cgroup2 = host_has_cgroup2_only();
         let mut runtimes = BTreeMap::new();
-        runtimes.insert(
-            "berth".to_string(),
-            Runtime {
-                path: "berth-runtime".to_string(),
-                runtime_args: Vec::new(),
-            },
-        );
+        // `runc` is the same built-in runtime under Docker's default name.
+        for name in ["berth", "runc"] {
+            runtimes.insert(
+                name.to_string(),
+                Runtime {
+                    path: "berth-runtime".to_string(),
+                    runtime_args: Vec::new(),
+                },
+            );
+        }
         let mut index_configs = BTreeMap::new();
         index_configs.insert(
             "docker.io".to_string(),

@@ -7,7 +7,9 @@ use std::sync::Arc;
 
 use berth_engine::Engine;
 use berth_engine::images::{ListOptions, RemoveOptions};
+use berth_engine::progress::Progress;
 use berth_image::{Platform, Reference};
+use berth_models::progress::JsonMessage;
 use berth_models::version::ApiVersion;
 use berth_registry::Credentials;
 use http::{Request, StatusCode};
@@ -216,11 +218,14 @@ pub async fn load(ctx: &Ctx, req: Request<Incoming>) -> Result<Response, ApiErro
     let quiet = ctx.query.bool_or("quiet", true);
     let mut body = crate::request::body_reader(req.into_body());
     let engine = ctx.engine.clone();
+    // dockerd answers a load 200 whatever happens and puts the error in
+    // the stream (docker-py raises ImageLoadError from it).
     Ok(response::progress(move |progress| {
-        engine.load_images(&mut body, quiet, progress).map_err(|e| {
+        if let Err(e) = engine.load_images(&mut body, quiet, progress) {
             body.drain();
-            ApiError::from_engine(&e)
-        })
+            let _ = progress.send(JsonMessage::error(ApiError::from_engine(&e).message));
+        }
+        Ok(())
     })
     .await)
 }

@@ -248,6 +248,17 @@ impl crate::Engine {
         if host.network_mode.is_empty() {
             host.network_mode = "default".into();
         }
+        // One runtime, built in; `runc` names it too, for the clients and
+        // compose files that ask for Docker's default by name.
+        match host.runtime.as_str() {
+            "" => host.runtime = "berth".into(),
+            "berth" | "runc" => {}
+            other => {
+                return Err(ContainerError::invalid(format!(
+                    "Unknown runtime specified {other}"
+                )));
+            }
+        }
         if host.log_config.kind.is_empty() {
             host.log_config.kind = "json-file".into();
         }
