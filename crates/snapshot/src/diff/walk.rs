@@ -31,6 +31,31 @@ pub fn write_diff(source: &DiffSource, out: impl Write) -> Result<DiffStats, Dif
     Ok(w.stats)
 }
 
+/// Write the tree at `path` to `out` as a tar (the inverse of extracting it), for `docker cp`
+/// and `docker export`: with a non-empty `name`, `path` itself is the first member, named
+/// `name` (a file, link or node alone; a directory followed by everything below it, named
+/// `name/…`); with an empty `name`, the members are what `path` (a directory) holds, named
+/// relative to it, and `path` itself is not written. Members are described as in a diff
+/// (times in seconds, hard links among the written files as links, sockets skipped);
+/// mounts below `path` are crossed.
+pub fn write_tree(path: &Path, name: &[u8], out: impl Write) -> Result<DiffStats, DiffError> {
+    let mut w = Walker {
+        tar: TarWriter::new(out),
+        stats: DiffStats::default(),
+        links: HashMap::new(),
+        pending: Vec::new(),
+    };
+    if name.is_empty() {
+        for child_name in read_sorted(path)? {
+            w.added(&path.join(&child_name), child_name.as_bytes())?;
+        }
+    } else {
+        w.added(path, name)?;
+    }
+    w.tar.finish().map_err(DiffError::Write)?;
+    Ok(w.stats)
+}
+
 fn is_dir(p: &Path) -> bool {
     fs::symlink_metadata(p).is_ok_and(|m| m.is_dir())
 }
