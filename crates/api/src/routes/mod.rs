@@ -1,6 +1,7 @@
 //! The handlers, one module per API section (moby `api/server/router/*`).
 
 pub mod auth;
+pub mod container_fs;
 pub mod containers;
 pub mod events;
 pub mod exec;
