@@ -47,30 +47,38 @@ fn to_image_config(c: &ContainerConfig) -> Result<ImageContainerConfig, Containe
         .map_err(|e| ContainerError::Internal(format!("converting the container's config: {e}")))
 }
 
+/// `user`'s map with the keys of `base` it lacks; `base`'s when it has none.
+fn merge_map<V: Clone>(
+    user: &mut Option<std::collections::BTreeMap<String, V>>,
+    base: &Option<std::collections::BTreeMap<String, V>>,
+) {
+    match user {
+        Some(u) if !u.is_empty() => {
+            for (k, v) in base.iter().flatten() {
+                u.entry(k.clone()).or_insert_with(|| v.clone());
+            }
+        }
+        u => u.clone_from(base),
+    }
+}
+
 /// dockerd's `merge(userConf, imageConf)`: what `user` leaves unset comes
 /// from `base` (the container's config).
 fn merge(user: &mut ImageContainerConfig, base: &ImageContainerConfig) {
     if user.user.as_deref().unwrap_or("").is_empty() {
         user.user.clone_from(&base.user);
     }
-    match (&mut user.exposed_ports, &base.exposed_ports) {
-        (Some(u), Some(b)) if !u.is_empty() => {
-            for (k, v) in b {
-                u.entry(k.clone()).or_insert_with(|| v.clone());
-            }
-        }
-        (u, b) => *u = b.clone(),
-    }
-    match (&mut user.env, &base.env) {
-        (Some(u), Some(b)) if !u.is_empty() => {
+    merge_map(&mut user.exposed_ports, &base.exposed_ports);
+    match &mut user.env {
+        Some(u) if !u.is_empty() => {
             let key = |e: &str| e.split_once('=').map_or(e, |(k, _)| k).to_string();
-            for e in b {
+            for e in base.env.iter().flatten() {
                 if !u.iter().any(|x| key(x) == key(e)) {
                     u.push(e.clone());
                 }
             }
         }
-        (u, b) => *u = b.clone(),
+        u => u.clone_from(&base.env),
     }
     if user.entrypoint.as_ref().is_none_or(Vec::is_empty) {
         if user.cmd.as_ref().is_none_or(Vec::is_empty) {
@@ -86,14 +94,7 @@ fn merge(user: &mut ImageContainerConfig, base: &ImageContainerConfig) {
     if user.working_dir.as_deref().unwrap_or("").is_empty() {
         user.working_dir.clone_from(&base.working_dir);
     }
-    match (&mut user.volumes, &base.volumes) {
-        (Some(u), Some(b)) if !u.is_empty() => {
-            for (k, v) in b {
-                u.entry(k.clone()).or_insert_with(|| v.clone());
-            }
-        }
-        (u, b) => *u = b.clone(),
-    }
+    merge_map(&mut user.volumes, &base.volumes);
     if user.stop_signal.as_deref().unwrap_or("").is_empty() {
         user.stop_signal.clone_from(&base.stop_signal);
     }
@@ -288,5 +289,12 @@ mod tests {
         };
         merge(&mut user, &base);
         assert_eq!(user.cmd, None, "an entrypoint of its own keeps no command");
+        // What the base lacks does not erase what the request set.
+        let mut user = ImageContainerConfig {
+            env: Some(vec!["X=1".into()]),
+            ..Default::default()
+        };
+        merge(&mut user, &ImageContainerConfig::default());
+        assert_eq!(user.env.as_deref().unwrap(), ["X=1"]);
     }
 }

@@ -132,7 +132,12 @@ impl FsView {
         rustix::fs::openat2(
             self.root(),
             rel,
-            flags | OFlags::CLOEXEC | OFlags::NOCTTY,
+            // openat2 refuses O_NOCTTY with O_PATH.
+            if flags.contains(OFlags::PATH) {
+                flags | OFlags::CLOEXEC
+            } else {
+                flags | OFlags::CLOEXEC | OFlags::NOCTTY
+            },
             Mode::empty(),
             ResolveFlags::IN_ROOT | ResolveFlags::NO_MAGICLINKS,
         )
