@@ -12,7 +12,7 @@
 //! Its files: [`archive`] (`docker cp`: stat, tar of a path, extraction
 //! into a directory), [`export`] (a tar of its whole filesystem),
 //! [`changes`] (`docker diff`), [`commit`] (a new image from its changes);
-//! the first two read through [`fs_view`], a private mount of its root and
+//! the first two read through `fs_view`, a private mount of its root and
 //! volumes. Its writable layer is the snapshot `container-<id>`.
 //!
 //! Records live in memory behind one lock ([`Table`]) for fast `ps` and
