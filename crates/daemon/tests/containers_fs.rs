@@ -379,6 +379,17 @@ fn export_diff_and_commit() {
         d.docker(&["run", "--rm", "committed:v1", "ls", "/bin/true"]),
         1,
     );
+    // The layer holds the container's changes, not its mount points.
+    let history_sizes = ok(d.docker(&["history", "--format", "{{.Size}}", "committed:v1"]));
+    assert_ne!(history_sizes.lines().next(), Some("0B"), "{history_sizes}");
+    // A container of the image, never started: the mount point files the
+    // runtime made in `box` are not in the image.
+    ok(d.docker(&["create", "--name", "fresh", "committed:v1"]));
+    let err = fails(d.docker(&["cp", "fresh:/etc/hostname", "-"]), 1);
+    assert!(err.contains("Could not find the file"), "{err}");
+    let tar = d.docker(&["cp", "fresh:/added.txt", "-"]);
+    assert_eq!(tar_list(ok_bytes(&tar)), ["added.txt"]);
+    ok(d.docker(&["rm", "fresh"]));
     let history = ok(d.docker(&[
         "history",
         "--no-trunc",

@@ -152,3 +152,18 @@ fn overlay_changes_as_docker_lists_them() {
         ]
     );
 }
+
+#[test]
+fn diffs_can_leave_paths_out() {
+    let t = tempdir();
+    let upper = t.path().join("upper");
+    fs::create_dir_all(upper.join("etc")).unwrap();
+    fs::create_dir_all(upper.join("proc/sub")).unwrap();
+    fs::write(upper.join("etc/hosts"), b"").unwrap();
+    fs::write(upper.join("etc/kept"), b"k").unwrap();
+    let source = berth_snapshot::DiffSource::OverlayUpper { upper };
+    let mut out = Vec::new();
+    berth_snapshot::diff::write_diff_excluding(&source, &["/etc/hosts", "/proc"], &mut out)
+        .unwrap();
+    assert_eq!(names(&out), ["etc/", "etc/kept"]);
+}

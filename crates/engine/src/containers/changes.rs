@@ -58,8 +58,9 @@ impl crate::Engine {
     }
 }
 
-/// The mount points dockerd's init layer holds.
-const MOUNTPOINTS: [&str; 10] = [
+/// The mount points dockerd's init layer holds (left out of `diff` and
+/// `commit`).
+pub(crate) const MOUNTPOINTS: [&str; 10] = [
     "/.dockerenv",
     "/dev/console",
     "/dev/pts",

@@ -3,8 +3,8 @@
 //!
 //! The layer is the snapshot crate's diff of the container's snapshot
 //! (its overlay upper directory, or its tree against a view of the image
-//! for the copying snapshotter), written uncompressed into the content
-//! store. The config is the image's with the container's config (or the
+//! for the copying snapshotter), without the mount points dockerd keeps in
+//! its init layer, written uncompressed into the content store. The config is the image's with the container's config (or the
 //! request's, filled in from the container's as dockerd's `merge` does)
 //! and the `--change` lines applied, one more diff id and one more history
 //! entry. From there the image takes the path every import and load takes
@@ -238,7 +238,13 @@ impl crate::Engine {
                 .content
                 .writer(WriterRequest::new())
                 .map_err(ImageError::from)?;
-            berth_snapshot::write_diff(&source, &mut writer).map_err(ContainerError::Archive)?;
+            // What dockerd's init layer would hold is not the container's.
+            berth_snapshot::diff::write_diff_excluding(
+                &source,
+                &super::changes::MOUNTPOINTS,
+                &mut writer,
+            )
+            .map_err(ContainerError::Archive)?;
             writer
                 .flush()
                 .map_err(|e| ContainerError::Archive(berth_snapshot::DiffError::Write(e)))?;

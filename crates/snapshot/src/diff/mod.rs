@@ -27,7 +27,7 @@ use std::path::PathBuf;
 use crate::Mount;
 
 pub use changes::{Change, ChangeKind, overlay_changes};
-pub use walk::{write_diff, write_tree};
+pub use walk::{write_diff, write_diff_excluding, write_tree};
 
 /// What to diff.
 #[derive(Clone, Debug, PartialEq, Eq)]
