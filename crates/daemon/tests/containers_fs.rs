@@ -1,7 +1,8 @@
 //! A container's files on berthd through the real docker CLI: `docker cp`
 //! both ways (files with their mode, directory trees, `dir/.`, to stdout
 //! as a tar, from and into a stopped container, a missing path, a
-//! read-only root, a symbolic link that points out of the container),
+//! read-only root, a symbolic link that points out of the container, the
+//! API's errors),
 //! `docker export`, `docker diff` and `docker commit` (the image runs,
 //! shows in history, takes `--change`). Root only; nothing may be left
 //! mounted.
@@ -435,5 +436,78 @@ fn export_diff_and_commit() {
         ok(d.docker(&["run", "--rm", "busybox", "ls", "/bin/true"])),
         "/bin/true\n"
     );
+    no_leaks(&d, &[id]);
+}
+
+#[test]
+fn archive_errors_are_dockerds() {
+    let Some((d, dir)) = daemon_with_busybox("archive_errors_are_dockerds") else {
+        return;
+    };
+    let id = run_detached(&d, "box", &[]);
+    ok(d.docker(&["exec", "box", "sh", "-c", "echo f > /tmp/file.txt"]));
+    // A tar whose directory `file.txt/` meets the file /tmp/file.txt.
+    let src = dir.path().join("src");
+    std::fs::create_dir_all(src.join("file.txt")).unwrap();
+    std::fs::write(src.join("file.txt/inner"), "i\n").unwrap();
+    let tar_path = dir.path().join("dir.tar");
+    let status = Command::new("tar")
+        .arg("-C")
+        .arg(&src)
+        .arg("-cf")
+        .arg(&tar_path)
+        .arg("file.txt")
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let tar = std::fs::read(&tar_path).unwrap();
+    let r = d.api(
+        "PUT",
+        "/v1.47/containers/box/archive?path=/tmp&noOverwriteDirNonDir=true",
+        Some(&tar),
+    );
+    assert_eq!(r.status, 400, "{}", r.text());
+    assert!(
+        r.json()["message"]
+            .as_str()
+            .unwrap()
+            .contains("cannot overwrite non-directory"),
+        "{}",
+        r.text()
+    );
+    assert_eq!(
+        ok(d.docker(&["exec", "box", "cat", "/tmp/file.txt"])),
+        "f\n",
+        "the refused member changed nothing"
+    );
+    // Extracting onto a file, into a missing directory, without a path.
+    let r = d.api(
+        "PUT",
+        "/v1.47/containers/box/archive?path=/tmp/file.txt",
+        Some(&tar),
+    );
+    assert_eq!(r.status, 400, "{}", r.text());
+    assert_eq!(r.json()["message"], "extraction point is not a directory");
+    let r = d.api(
+        "PUT",
+        "/v1.47/containers/box/archive?path=/nope",
+        Some(&tar),
+    );
+    assert_eq!(r.status, 404, "{}", r.text());
+    assert_eq!(
+        r.json()["message"],
+        "Could not find the file /nope in container box"
+    );
+    let r = d.api("GET", "/v1.47/containers/box/archive", None);
+    assert_eq!(r.status, 400, "{}", r.text());
+    let r = d.api("HEAD", "/v1.47/containers/box/archive?path=/nope", None);
+    assert_eq!(r.status, 404);
+    let r = d.api("GET", "/v1.47/containers/nosuch/archive?path=/", None);
+    assert_eq!(r.status, 404);
+    let r = d.api("GET", "/v1.47/containers/nosuch/export", None);
+    assert_eq!(r.status, 404);
+    let r = d.api("GET", "/v1.47/containers/nosuch/changes", None);
+    assert_eq!(r.status, 404);
+    ok(d.docker(&["rm", "-f", "box"]));
     no_leaks(&d, &[id]);
 }
