@@ -13,7 +13,9 @@ use hyper::body::Incoming;
 use crate::error::ApiError;
 use crate::request::Query;
 use crate::response::{self, Response};
-use crate::routes::{auth, container_stats, containers, events, exec, images, system, volumes};
+use crate::routes::{
+    auth, container_fs, container_stats, containers, events, exec, images, system, volumes,
+};
 
 /// What every handler gets besides the request itself.
 #[derive(Debug)]
@@ -126,6 +128,12 @@ async fn route(
         (&M::GET, ["containers", id, "stats"]) => container_stats::stats(ctx, id).await,
         (&M::POST, ["containers", id, "update"]) => container_stats::update(ctx, id, req).await,
         (&M::DELETE, ["containers", id]) => containers::remove(ctx, id).await,
+        (&M::HEAD, ["containers", id, "archive"]) => container_fs::archive_head(ctx, id).await,
+        (&M::GET, ["containers", id, "archive"]) => container_fs::archive_get(ctx, id).await,
+        (&M::PUT, ["containers", id, "archive"]) => container_fs::archive_put(ctx, id, req).await,
+        (&M::GET, ["containers", id, "export"]) => container_fs::export(ctx, id).await,
+        (&M::GET, ["containers", id, "changes"]) => container_fs::changes(ctx, id).await,
+        (&M::POST, ["commit"]) => container_fs::commit(ctx, req).await,
         (_, ["containers", _, what]) => Err(containers::not_implemented(&format!(
             "/containers/{{id}}/{what}"
         ))),

@@ -6,7 +6,8 @@
 //! - [`apply`]: extracting a layer tar into a directory — an overlay layer directory
 //!   (whiteouts become overlay whiteouts) or a full root filesystem (whiteouts delete) —
 //!   with the guarantee that nothing is ever written outside that directory;
-//! - [`diff`]: the inverse, a layer tar of the changes in a snapshot (used by `commit`);
+//! - [`diff`]: the inverse, a layer tar of the changes in a snapshot (used by `commit`), a tar
+//!   of any tree (`docker cp`, `export`) and Docker's change list of an overlay upper directory;
 //! - [`Snapshotter`]: containerd's snapshot contract (prepare / view / commit / remove), with
 //!   [`OverlaySnapshotter`] (each layer unpacked once, shared, stacked with overlayfs) and
 //!   [`NativeSnapshotter`] (full copies, for filesystems without overlay);
@@ -60,7 +61,7 @@ mod xattr;
 pub use apply::{ApplyError, ApplyMode, ApplyOptions, ApplyStats, ApplyTarget, apply_layer};
 pub use category::Category;
 pub use decompress::{Compression, decompress};
-pub use diff::{DiffError, DiffSource, DiffStats, write_diff};
+pub use diff::{DiffError, DiffSource, DiffStats, write_diff, write_tree};
 pub use mount::{Mount, MountError, mount_all, unmount};
 pub use native::NativeSnapshotter;
 pub use overlay::{

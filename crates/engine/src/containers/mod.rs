@@ -12,14 +12,25 @@
 //! running ones when berthd starts. [`spec`] derives the OCI spec, [`user`]
 //! and [`caps`] resolve what it needs, [`names`] makes Docker-style names.
 //!
+//! Its files: [`archive`] (`docker cp`: stat, tar of a path, extraction
+//! into a directory), [`export`] (a tar of its whole filesystem),
+//! [`changes`] (`docker diff`), [`commit`] (a new image from its changes);
+//! the first two read through `fs_view`, a private mount of its root and
+//! volumes. Its writable layer is the snapshot `container-<id>`.
+//!
 //! Records live in memory behind one lock ([`Table`]) for fast `ps` and
 //! inspect; every change is written through to SQLite before the lock is
 //! released, so a `kill -9` never loses an acknowledged change.
 
+pub mod archive;
 pub mod attach;
 pub mod caps;
+pub mod changes;
+pub mod commit;
 pub mod create;
 pub mod exec;
+pub mod export;
+mod fs_view;
 pub mod health;
 pub mod inspect;
 pub mod list;
@@ -85,6 +96,16 @@ pub enum ContainerError {
     Start(String),
     #[error(transparent)]
     Shim(#[from] berth_shim::ShimError),
+    /// A path in a container that does not exist (`docker cp`), in dockerd's
+    /// words.
+    #[error("Could not find the file {path} in container {container}")]
+    PathNotFound { path: String, container: String },
+    /// Extracting into a container failed (`docker cp`).
+    #[error(transparent)]
+    Extract(berth_snapshot::ApplyError),
+    /// Archiving a container's files failed (`docker cp`, export, commit).
+    #[error(transparent)]
+    Archive(berth_snapshot::DiffError),
     #[error("{0}")]
     Internal(String),
 }
@@ -111,6 +132,16 @@ impl ErrorKind for ContainerError {
             ContainerError::NotModified(_) => Kind::NotModified,
             ContainerError::NotImplemented(_) => Kind::NotImplemented,
             ContainerError::Image(e) => e.kind(),
+            ContainerError::PathNotFound { .. } => Kind::NotFound,
+            ContainerError::Extract(e) => match e.category() {
+                berth_snapshot::Category::Invalid => Kind::InvalidArgument,
+                berth_snapshot::Category::NotFound => Kind::NotFound,
+                _ => Kind::Internal,
+            },
+            ContainerError::Archive(e) => match e.category() {
+                berth_snapshot::Category::NotFound => Kind::NotFound,
+                _ => Kind::Internal,
+            },
             // dockerd's `translateContainerdStartErr`: a bad command is the
             // request's fault.
             ContainerError::Start(m)

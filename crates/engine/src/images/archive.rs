@@ -170,7 +170,7 @@ impl Engine {
 
     /// Unpacks the layers of the image `manifest` names (all its blobs are
     /// in the store) and records it; returns its id.
-    fn unpack_and_record(
+    pub(crate) fn unpack_and_record(
         &self,
         manifest_desc: &Descriptor,
         extra_blobs: &[Digest],

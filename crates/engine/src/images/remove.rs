@@ -144,10 +144,14 @@ impl Engine {
                 ..Default::default()
             });
         }
-        if options.prune_parents
-            && let Some(parent) = &image.parent
-            && let Some(parent_image) = store::image(&self.db.conn(), parent)?
-        {
+        // Looked up first: a connection guard in the condition would be held
+        // through the block, which takes the connection again.
+        let parent_image = match &image.parent {
+            Some(parent) if options.prune_parents => store::image(&self.db.conn(), parent)?,
+            _ => None,
+        };
+        if let Some(parent_image) = parent_image {
+            let parent = &parent_image.id;
             let parent_refs = store::refs_of(&self.db.conn(), parent)?;
             if parent_refs.is_empty() {
                 let parent_options = RemoveOptions {

@@ -168,9 +168,13 @@ impl Ctx<'_> {
                     shift: by,
                 })
         };
+        let (uid, gid) = match self.opts.owner {
+            Some((uid, gid)) => (u64::from(uid), u64::from(gid)),
+            None => (e.uid, e.gid),
+        };
         Ok((
-            shift(e.uid, self.opts.uid_shift, "uid")?,
-            shift(e.gid, self.opts.gid_shift, "gid")?,
+            shift(uid, self.opts.uid_shift, "uid")?,
+            shift(gid, self.opts.gid_shift, "gid")?,
         ))
     }
 
@@ -186,12 +190,16 @@ impl Ctx<'_> {
         mode & 0o7000 != 0 || mode & 0o777 & self.umask != 0
     }
 
-    /// Remove whatever is at `name` in `parent`: record whether a directory or link went.
+    /// Remove whatever is at `name` in `parent` to make room for a member (`Some(true)`: a
+    /// directory; `None`: a whiteout): record whether a directory or link went. With
+    /// `no_overwrite_dir_non_dir`, a directory replaced by a non-directory member or the
+    /// reverse is an error instead.
     pub fn remove_existing(
         &mut self,
         parent: BorrowedFd<'_>,
         name: &[u8],
         path: &[u8],
+        member_is_dir: Option<bool>,
         out: &mut Outcome,
     ) -> Result<(), ApplyError> {
         let err = |source: io::Error| ApplyError::RemoveExisting {
@@ -205,6 +213,16 @@ impl Ctx<'_> {
             Err(e) => return Err(err(e.into())),
         };
         let ft = FileType::from_raw_mode(st.st_mode);
+        if let Some(member_is_dir) = member_is_dir
+            && self.opts.no_overwrite_dir_non_dir
+            && (ft == FileType::Directory) != member_is_dir
+        {
+            return Err(if member_is_dir {
+                ApplyError::OverwriteNonDirectory { path: show(path) }
+            } else {
+                ApplyError::OverwriteDirectory { path: show(path) }
+            });
+        }
         if ft == FileType::Directory {
             remove_all_at(parent, name).map_err(err)?;
             self.forget_dir_times(path);
@@ -289,7 +307,7 @@ impl Ctx<'_> {
         let fd = match rustix::fs::openat(parent, name, flags, mode) {
             Ok(fd) => fd,
             Err(Errno::EXIST) => {
-                self.remove_existing(parent, name, path, out)?;
+                self.remove_existing(parent, name, path, Some(false), out)?;
                 rustix::fs::openat(parent, name, flags, mode).map_err(|err| {
                     ApplyError::CreateFile {
                         path: show(path),
@@ -344,7 +362,7 @@ impl Ctx<'_> {
                 let st = rustix::fs::statat(parent, name, AtFlags::SYMLINK_NOFOLLOW)
                     .map_err(mkdirat_stat_err(path))?;
                 if FileType::from_raw_mode(st.st_mode) != FileType::Directory {
-                    self.remove_existing(parent, name, path, out)?;
+                    self.remove_existing(parent, name, path, Some(true), out)?;
                     rustix::fs::mkdirat(parent, name, mode).map_err(mkdir_err)?;
                 }
             }
@@ -516,7 +534,7 @@ impl Ctx<'_> {
         match rustix::fs::symlinkat(e.link.as_slice(), parent, name) {
             Ok(()) => {}
             Err(Errno::EXIST) => {
-                self.remove_existing(parent, name, path, out)?;
+                self.remove_existing(parent, name, path, Some(false), out)?;
                 rustix::fs::symlinkat(e.link.as_slice(), parent, name).map_err(err)?;
             }
             Err(e) => return Err(err(e)),
@@ -569,7 +587,7 @@ impl Ctx<'_> {
         let link = || rustix::fs::linkat(&tdir, *tname, parent, name, AtFlags::empty());
         let result = match link() {
             Err(Errno::EXIST) => {
-                self.remove_existing(parent, name, path, out)?;
+                self.remove_existing(parent, name, path, Some(false), out)?;
                 link()
             }
             r => r,
@@ -613,7 +631,7 @@ impl Ctx<'_> {
         match rustix::fs::mknodat(parent, name, ft, mode, dev) {
             Ok(()) => {}
             Err(Errno::EXIST) => {
-                self.remove_existing(parent, name, path, out)?;
+                self.remove_existing(parent, name, path, Some(false), out)?;
                 rustix::fs::mknodat(parent, name, ft, mode, dev).map_err(err)?;
             }
             Err(e) => return Err(err(e)),

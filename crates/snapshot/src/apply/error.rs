@@ -158,6 +158,14 @@ pub enum ApplyError {
         #[source]
         source: io::Error,
     },
+    /// A non-directory member would replace an existing directory
+    /// ([`ApplyOptions::no_overwrite_dir_non_dir`](super::ApplyOptions)).
+    #[error("cannot overwrite directory '{path}' with non-directory")]
+    OverwriteDirectory { path: String },
+    /// A directory member would replace an existing non-directory
+    /// ([`ApplyOptions::no_overwrite_dir_non_dir`](super::ApplyOptions)).
+    #[error("cannot overwrite non-directory '{path}' with directory")]
+    OverwriteNonDirectory { path: String },
     /// Setting access and modification times failed.
     #[error("layer member '{path}': set the times")]
     SetTimes {
@@ -182,7 +190,9 @@ impl ApplyError {
             | ApplyError::ParentNotDirectory { .. }
             | ApplyError::DanglingParent { .. }
             | ApplyError::LinkTargetMissing { .. }
-            | ApplyError::IdOutOfRange { .. } => Category::Invalid,
+            | ApplyError::IdOutOfRange { .. }
+            | ApplyError::OverwriteDirectory { .. }
+            | ApplyError::OverwriteNonDirectory { .. } => Category::Invalid,
             _ => Category::Other,
         }
     }

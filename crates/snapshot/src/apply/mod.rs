@@ -78,6 +78,13 @@ pub struct ApplyOptions {
     /// (see `lowers.rs`); without them such parents are plain `0755` directories, as in
     /// Docker's overlay2. Also gives the layer's root the times of the lower root.
     pub lowers: Vec<PathBuf>,
+    /// Refuse a member that would replace an existing directory with a non-directory or an
+    /// existing non-directory with a directory ([`ApplyError::OverwriteDirectory`],
+    /// [`ApplyError::OverwriteNonDirectory`]), as `docker cp` asks (`noOverwriteDirNonDir`).
+    pub no_overwrite_dir_non_dir: bool,
+    /// Give every member this owner (uid, gid) instead of the archive's (`docker cp -a`
+    /// extracts as the container's user); the id shifts still apply.
+    pub owner: Option<(u32, u32)>,
 }
 
 /// What an extraction did.

@@ -82,7 +82,7 @@ impl Ctx<'_> {
         match mk() {
             Ok(()) => {}
             Err(Errno::EXIST) => {
-                self.remove_existing(parent, name, path, &mut out)?;
+                self.remove_existing(parent, name, path, None, &mut out)?;
                 mk().map_err(err)?;
             }
             Err(e) => return Err(err(e)),
@@ -139,7 +139,7 @@ impl Ctx<'_> {
         path: &[u8],
     ) -> Result<Outcome, ApplyError> {
         let mut out = Outcome::default();
-        self.remove_existing(parent, name, path, &mut out)?;
+        self.remove_existing(parent, name, path, None, &mut out)?;
         self.stats.whiteouts += 1;
         self.stats.entries += 1;
         Ok(out)

@@ -1,5 +1,6 @@
 //! Diffing: a layer tar of the changes a snapshot holds over its parent, the inverse of
-//! [`apply`](crate::apply). Used by `commit` (and `docker diff`/`export` later).
+//! [`apply`](crate::apply). Used by `commit`; [`write_tree`] archives a whole tree the same way
+//! (`docker cp`, `docker export`).
 //!
 //! Two sources ([`DiffSource`]):
 //! - an overlay upper directory: everything in it is a change; overlay whiteouts (0:0
@@ -17,6 +18,7 @@
 //! group names, extended attributes sorted, overlay's private attributes never written. Hard
 //! links among the written files are written as links to the first one.
 
+mod changes;
 mod walk;
 
 use std::io;
@@ -24,7 +26,8 @@ use std::path::PathBuf;
 
 use crate::Mount;
 
-pub use walk::write_diff;
+pub use changes::{Change, ChangeKind, overlay_changes};
+pub use walk::{write_diff, write_diff_excluding, write_tree};
 
 /// What to diff.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -14,11 +14,25 @@ use crate::xattr;
 
 /// Write the layer tar of `source` to `out`.
 pub fn write_diff(source: &DiffSource, out: impl Write) -> Result<DiffStats, DiffError> {
+    write_diff_excluding(source, &[], out)
+}
+
+/// [`write_diff`], leaving out the paths `exclude` (relative to the root, `etc/hosts`) and
+/// everything below them: a container's mount points that are not its changes.
+pub fn write_diff_excluding(
+    source: &DiffSource,
+    exclude: &[&str],
+    out: impl Write,
+) -> Result<DiffStats, DiffError> {
     let mut w = Walker {
         tar: TarWriter::new(out),
         stats: DiffStats::default(),
         links: HashMap::new(),
         pending: Vec::new(),
+        exclude: exclude
+            .iter()
+            .map(|p| p.trim_matches('/').as_bytes().to_vec())
+            .collect(),
     };
     match source {
         DiffSource::OverlayUpper { upper } => w.overlay_dir(upper, b"")?,
@@ -26,6 +40,32 @@ pub fn write_diff(source: &DiffSource, out: impl Write) -> Result<DiffStats, Dif
             let lower = lower.as_deref().filter(|l| is_dir(l));
             w.tree_dir(lower, upper, b"", 0)?
         }
+    }
+    w.tar.finish().map_err(DiffError::Write)?;
+    Ok(w.stats)
+}
+
+/// Write the tree at `path` to `out` as a tar (the inverse of extracting it), for `docker cp`
+/// and `docker export`: with a non-empty `name`, `path` itself is the first member, named
+/// `name` (a file, link or node alone; a directory followed by everything below it, named
+/// `name/…`); with an empty `name`, the members are what `path` (a directory) holds, named
+/// relative to it, and `path` itself is not written. Members are described as in a diff
+/// (times in seconds, hard links among the written files as links, sockets skipped);
+/// mounts below `path` are crossed.
+pub fn write_tree(path: &Path, name: &[u8], out: impl Write) -> Result<DiffStats, DiffError> {
+    let mut w = Walker {
+        tar: TarWriter::new(out),
+        stats: DiffStats::default(),
+        links: HashMap::new(),
+        pending: Vec::new(),
+        exclude: Vec::new(),
+    };
+    if name.is_empty() {
+        for child_name in read_sorted(path)? {
+            w.added(&path.join(&child_name), child_name.as_bytes())?;
+        }
+    } else {
+        w.added(path, name)?;
     }
     w.tar.finish().map_err(DiffError::Write)?;
     Ok(w.stats)
@@ -43,6 +83,8 @@ struct Walker<W: Write> {
     /// Unchanged ancestor directories not written yet, with their depth: written just before
     /// the first change below them.
     pending: Vec<(usize, Entry)>,
+    /// Paths (relative, `etc/hosts`) left out with everything below them.
+    exclude: Vec<Vec<u8>>,
 }
 
 /// The names in `dir`, sorted by bytes.
@@ -230,6 +272,9 @@ impl<W: Write> Walker<W> {
         for name in read_sorted(dir)? {
             let full = dir.join(&name);
             let rel = child(parent_rel, name.as_bytes());
+            if self.excluded(&rel) {
+                continue;
+            }
             let md = lstat(&full)?;
             if md.file_type().is_char_device() && md.rdev() == 0 {
                 let path = whiteout_name(parent_rel, name.as_bytes());
@@ -281,8 +326,15 @@ impl<W: Write> Walker<W> {
         Ok(())
     }
 
+    fn excluded(&self, rel: &[u8]) -> bool {
+        self.exclude.iter().any(|x| x.as_slice() == rel)
+    }
+
     /// Everything below `full`: new, so written whole.
     fn added(&mut self, full: &Path, rel: &[u8]) -> Result<(), DiffError> {
+        if self.excluded(rel) {
+            return Ok(());
+        }
         let md = lstat(full)?;
         let Some((entry, _)) = describe(full, rel, &md)? else {
             self.stats.sockets_skipped += 1;
@@ -326,13 +378,20 @@ impl<W: Write> Walker<W> {
                 }
                 std::cmp::Ordering::Greater => {
                     let name = &lnames[j];
-                    self.whiteout(whiteout_name(rel, name.as_bytes()), 0, 0, 0)?;
+                    if !self.excluded(&child(rel, name.as_bytes())) {
+                        self.whiteout(whiteout_name(rel, name.as_bytes()), 0, 0, 0)?;
+                    }
                     j += 1;
                 }
                 std::cmp::Ordering::Equal => {
                     let name = &unames[i];
                     let (ufull, lfull) = (upper.join(name), lower.map(|l| l.join(name)));
                     let crel = child(rel, name.as_bytes());
+                    if self.excluded(&crel) {
+                        i += 1;
+                        j += 1;
+                        continue;
+                    }
                     self.compare(lfull.as_deref(), &ufull, &crel, depth + 1)?;
                     i += 1;
                     j += 1;
