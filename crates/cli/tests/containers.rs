@@ -87,34 +87,6 @@ fn shape(s: &str) -> String {
     format!("{head}\n{} rows", lines.count())
 }
 
-/// The suite runs against berthd (`scripts/test`), which lacks a few
-/// endpoints still (see the note on issue 4).
-fn against_berthd() -> bool {
-    std::env::var("BERTH_CLI_TEST_DAEMON").as_deref() == Ok("berthd")
-}
-
-fn daemon_has_containers(engine: &Engine, docker: &Client) -> bool {
-    if !matches!(engine, Engine::Berthd(_)) {
-        return true;
-    }
-    if std::env::var_os("BERTH_CLI_CONTAINERS_ON_BERTHD").is_none() {
-        eprintln!(
-            "SKIP: {TEST}: against berthd this suite still shows mismatches (exec of a missing command, cp, \
-             an intermittent run check; see the note on issue 4); set BERTH_CLI_CONTAINERS_ON_BERTHD=1 to run it"
-        );
-        return false;
-    }
-    let o = docker.run(&["ps", "-a"]);
-    if o.code != 0 {
-        eprintln!(
-            "SKIP: {TEST}: berthd answers GET /containers/json with an error (no containers yet): {}",
-            o.stderr.trim()
-        );
-        return false;
-    }
-    true
-}
-
 #[test]
 fn berth_containers_match_the_docker_cli() {
     if !berth_testutil::require_root(TEST) {
@@ -127,10 +99,6 @@ fn berth_containers_match_the_docker_cli() {
     let host = engine.host();
     let berth = Client::berth(&host, &scratch.join("berth-config"));
     let docker = Client::docker(&host, &scratch.join("docker-config"));
-    if !daemon_has_containers(&engine, &docker) {
-        let _ = engine.shutdown();
-        return;
-    }
     let s = Side {
         berth: &berth,
         docker: &docker,
@@ -359,13 +327,7 @@ fn lifecycle(s: &Side, scratch: &Path, c: &mut Checks) {
             "echo $X; pwd; id -u",
         ],
     );
-    if against_berthd() {
-        eprintln!(
-            "SKIP (berthd): exec of a missing command: the berth CLI's message differs from docker's on berthd's answer (issue 4 note)"
-        );
-    } else {
-        s.same(c, &["exec", "{}top", "nosuch"]);
-    }
+    s.same(c, &["exec", "{}top", "nosuch"]);
     s.same_with(c, &["top", "{}top"], None, &|s| {
         s.lines().next().unwrap_or("").to_string()
     });
@@ -457,17 +419,11 @@ fn lifecycle(s: &Side, scratch: &Path, c: &mut Checks) {
     let same_files = std::fs::read(scratch.join("d-cp/copied")).ok()
         == std::fs::read(scratch.join("b-cp/copied")).ok()
         && std::fs::read(scratch.join("b-cp/newdir/f")).is_ok_and(|f| f == b"data\n");
-    if against_berthd() {
-        eprintln!(
-            "SKIP (berthd): cp from a container: berthd has no /containers/{{id}}/archive yet (issue 4 note)"
-        );
-    } else {
-        c.check(
-            "cp from the container writes the same files",
-            same_files,
-            "",
-        );
-    }
+    c.check(
+        "cp from the container writes the same files",
+        same_files,
+        "",
+    );
     s.same(
         c,
         &["cp", &format!("{cp_dir}/{{}}cp/copied"), "{}c:/newdir/back"],

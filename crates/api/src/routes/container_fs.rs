@@ -149,6 +149,9 @@ pub async fn changes(ctx: &Ctx, id: &str) -> Result<Response, ApiError> {
 /// the body an optional container config: 201 with the new image's id.
 pub async fn commit(ctx: &Ctx, req: Request<Incoming>) -> Result<Response, ApiError> {
     let config: Option<ContainerConfig> = json_body(req.into_body()).await?;
+    // `{}` is no config, as dockerd decodes it (the docker CLI sends one):
+    // the `--change` lines then apply to the container's own config.
+    let config = config.filter(|c| *c != ContainerConfig::default());
     let container = ctx.query.str("container").to_string();
     let repo = ctx.query.str("repo");
     let reference = if repo.is_empty() {
