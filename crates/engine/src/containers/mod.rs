@@ -79,6 +79,8 @@ pub enum ContainerError {
     Start(String),
     #[error(transparent)]
     Shim(#[from] berth_shim::ShimError),
+    #[error(transparent)]
+    Network(#[from] crate::networks::NetworkError),
     #[error("{0}")]
     Internal(String),
 }
@@ -105,6 +107,7 @@ impl ErrorKind for ContainerError {
             ContainerError::NotModified(_) => Kind::NotModified,
             ContainerError::NotImplemented(_) => Kind::NotImplemented,
             ContainerError::Image(e) => e.kind(),
+            ContainerError::Network(e) => e.kind(),
             // dockerd's `translateContainerdStartErr`: a bad command is the
             // request's fault.
             ContainerError::Start(m)
@@ -218,6 +221,9 @@ pub struct ContainerRecord {
     pub snapshot: String,
     /// Whether it has ever been started (`docker ps` "Created" vs "Exited").
     pub has_been_started: bool,
+    /// The networks it joins, by network id ([`crate::networks`]).
+    #[serde(default)]
+    pub networks: std::collections::BTreeMap<String, crate::networks::Attachment>,
 }
 
 /// Every container, in memory, with a condition variable signalled on
