@@ -268,7 +268,14 @@ impl crate::Engine {
                 id[..12].to_string()
             };
         }
-        let networks = self.container_networks(&host, &config, networking_config.as_ref())?;
+        // dockerd answers 400 here, not 404: a 404 to create makes the
+        // docker CLI pull the image and try again.
+        let networks = self
+            .container_networks(&host, &config, networking_config.as_ref())
+            .map_err(|e| match e {
+                crate::networks::NetworkError::NotFound(_) => ContainerError::invalid(e.to_string()),
+                e => e.into(),
+            })?;
         let mounts = super::mounts::resolve(self, &config, &host)?;
         let snapshot = snapshot_key(&id);
 
