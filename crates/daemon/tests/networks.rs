@@ -70,8 +70,7 @@ fn free_port() -> u16 {
 
 /// `GET /` over a plain TCP connection; `None` if it cannot connect.
 fn http_get(addr: &str) -> Option<String> {
-    let mut s =
-        TcpStream::connect_timeout(&addr.parse().unwrap(), Duration::from_secs(3)).ok()?;
+    let mut s = TcpStream::connect_timeout(&addr.parse().unwrap(), Duration::from_secs(3)).ok()?;
     s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
     s.write_all(b"GET / HTTP/1.0\r\n\r\n").ok()?;
     let mut out = String::new();
@@ -112,7 +111,9 @@ fn containers_on_a_user_network_reach_each_other() {
         return;
     };
     let net = berth_testutil::unique("net");
-    let net_id = ok(d.docker(&["network", "create", &net])).trim().to_string();
+    let net_id = ok(d.docker(&["network", "create", &net]))
+        .trim()
+        .to_string();
     assert_eq!(net_id.len(), 64, "{net_id}");
     let mut args = vec![
         "run",
@@ -157,7 +158,16 @@ fn containers_on_a_user_network_reach_each_other() {
     let fetch = format!("printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 3 {ip} 80");
     let mut got = String::new();
     for _ in 0..30 {
-        let out = d.docker(&["run", "--rm", "--network", &net, "busybox", "sh", "-c", &fetch]);
+        let out = d.docker(&[
+            "run",
+            "--rm",
+            "--network",
+            &net,
+            "busybox",
+            "sh",
+            "-c",
+            &fetch,
+        ]);
         got = String::from_utf8_lossy(&out.stdout).into_owned();
         if got.contains("hello from berth") {
             break;
@@ -171,7 +181,13 @@ fn containers_on_a_user_network_reach_each_other() {
     // On the default bridge there is no name resolution (as Docker); the
     // lookup goes to a resolver inside the container that is not there.
     let out = d.docker(&[
-        "run", "--rm", "--dns", "127.0.0.1", "busybox", "nslookup", "srv",
+        "run",
+        "--rm",
+        "--dns",
+        "127.0.0.1",
+        "busybox",
+        "nslookup",
+        "srv",
     ]);
     assert!(!out.status.success(), "srv resolved on the default bridge");
 
@@ -206,7 +222,10 @@ fn containers_on_a_user_network_reach_each_other() {
     );
     let err = fails(d.docker(&["network", "inspect", "nosuchnet"]), 1);
     assert!(err.contains("network nosuchnet not found"), "{err}");
-    let err = fails(d.docker(&["run", "--rm", "--network", "nosuchnet", "busybox", "true"]), 125);
+    let err = fails(
+        d.docker(&["run", "--rm", "--network", "nosuchnet", "busybox", "true"]),
+        125,
+    );
     assert!(err.contains("network nosuchnet not found"), "{err}");
     let err = fails(d.docker(&["network", "rm", "bridge"]), 1);
     assert!(err.contains("pre-defined network"), "{err}");
@@ -232,15 +251,16 @@ fn containers_on_a_user_network_reach_each_other() {
     // Stopped: the network may go (no active endpoints); then the record.
     ok(d.docker(&["rm", "srv"]));
     ok(d.docker(&["network", "rm", &net]));
-    assert!(!Path::new("/sys/class/net")
-        .join(format!("berth-{}", &net_id[..9]))
-        .exists());
+    assert!(
+        !Path::new("/sys/class/net")
+            .join(format!("berth-{}", &net_id[..9]))
+            .exists()
+    );
 }
 
 #[test]
 fn published_ports_reach_the_container_and_are_freed() {
-    let Some((d, _dir)) =
-        daemon_with_busybox("published_ports_reach_the_container_and_are_freed")
+    let Some((d, _dir)) = daemon_with_busybox("published_ports_reach_the_container_and_are_freed")
     else {
         return;
     };
@@ -248,7 +268,9 @@ fn published_ports_reach_the_container_and_are_freed() {
     let any = free_port();
     let local_map = format!("127.0.0.1:{local}:80");
     let any_map = format!("{any}:80");
-    let mut args = vec!["run", "-d", "--name", "web", "-p", &local_map, "-p", &any_map];
+    let mut args = vec![
+        "run", "-d", "--name", "web", "-p", &local_map, "-p", &any_map,
+    ];
     args.extend_from_slice(HTTPD);
     let web = ok(d.docker(&args)).trim().to_string();
     assert!(
@@ -267,7 +289,10 @@ fn published_ports_reach_the_container_and_are_freed() {
     assert_eq!(inspect(&d, "web", "{{.NetworkSettings.IPPrefixLen}}"), "16");
     assert!(inspect(&d, "web", "{{.NetworkSettings.MacAddress}}").starts_with("02:42:"));
     let bindings = inspect(&d, "web", "{{json .HostConfig.PortBindings}}");
-    assert!(bindings.contains(&format!("\"HostPort\":\"{local}\"")), "{bindings}");
+    assert!(
+        bindings.contains(&format!("\"HostPort\":\"{local}\"")),
+        "{bindings}"
+    );
     let port = ok(d.docker(&["port", "web", "80"]));
     assert!(port.contains(&format!("127.0.0.1:{local}")), "{port}");
     assert!(port.contains(&format!("0.0.0.0:{any}")), "{port}");
@@ -280,14 +305,21 @@ fn published_ports_reach_the_container_and_are_freed() {
         "{ports:?}"
     );
     let table = ok(d.docker(&["ps", "--format", "{{.Ports}}"]));
-    assert!(table.contains(&format!("127.0.0.1:{local}->80/tcp")), "{table}");
+    assert!(
+        table.contains(&format!("127.0.0.1:{local}->80/tcp")),
+        "{table}"
+    );
 
     // A bound port cannot be taken; nothing is left half-configured.
-    let out = d.docker(&["run", "-d", "--name", "thief", "-p", &any_map, "busybox", "sleep", "60"]);
+    let out = d.docker(&[
+        "run", "-d", "--name", "thief", "-p", &any_map, "busybox", "sleep", "60",
+    ]);
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success());
     assert!(
-        err.contains(&format!("Bind for 0.0.0.0:{any} failed: port is already allocated")),
+        err.contains(&format!(
+            "Bind for 0.0.0.0:{any} failed: port is already allocated"
+        )),
         "{err}"
     );
     let thief = inspect(&d, "thief", "{{.Id}}");
@@ -308,7 +340,10 @@ fn published_ports_reach_the_container_and_are_freed() {
         .unwrap()
         .trim()
         .to_string();
-    assert!(http_get_soon(&format!("127.0.0.1:{host_port}")).is_some(), "{port}");
+    assert!(
+        http_get_soon(&format!("127.0.0.1:{host_port}")).is_some(),
+        "{port}"
+    );
     ok(d.docker(&["rm", "-f", "auto"]));
 
     // Stopped: the ports are free, the endpoint gone.
@@ -317,7 +352,9 @@ fn published_ports_reach_the_container_and_are_freed() {
     endpoint_gone(&d, &bridge_id, &web);
     assert_eq!(ok(d.docker(&["port", "web"])), "");
     // ... and taken by the next container.
-    let out = ok(d.docker(&["run", "-d", "--name", "next", "-p", &any_map, "busybox", "sleep", "60"]));
+    let out = ok(d.docker(&[
+        "run", "-d", "--name", "next", "-p", &any_map, "busybox", "sleep", "60",
+    ]));
     ok(d.docker(&["rm", "-f", out.trim(), "web"]));
 }
 
@@ -342,9 +379,22 @@ fn an_internal_network_has_no_way_out() {
     .trim()
     .to_string();
     let out = d.docker(&[
-        "run", "--rm", "--network", &net, "busybox", "ping", "-c", "1", "-W", "1", &gw,
+        "run",
+        "--rm",
+        "--network",
+        &net,
+        "busybox",
+        "ping",
+        "-c",
+        "1",
+        "-W",
+        "1",
+        &gw,
     ]);
-    assert!(!out.status.success(), "reached {gw} from an internal network");
+    assert!(
+        !out.status.success(),
+        "reached {gw} from an internal network"
+    );
     // While the default bridge's containers reach it.
     ok(d.docker(&["run", "--rm", "busybox", "ping", "-c", "1", "-W", "2", &gw]));
     ok(d.docker(&["network", "rm", &net]));
@@ -352,8 +402,7 @@ fn an_internal_network_has_no_way_out() {
 
 #[test]
 fn kill9_of_berthd_keeps_a_published_port_working() {
-    let Some((mut d, _dir)) =
-        daemon_with_busybox("kill9_of_berthd_keeps_a_published_port_working")
+    let Some((mut d, _dir)) = daemon_with_busybox("kill9_of_berthd_keeps_a_published_port_working")
     else {
         return;
     };
@@ -377,7 +426,9 @@ fn kill9_of_berthd_keeps_a_published_port_working() {
     let bridge_id = inspect(&d, "bridge", "{{.Id}}");
     endpoint_gone(&d, &bridge_id, &gone);
     // Its address is free again and the running one's is still taken.
-    let next = ok(d.docker(&["run", "-d", "busybox", "sleep", "60"])).trim().to_string();
+    let next = ok(d.docker(&["run", "-d", "busybox", "sleep", "60"]))
+        .trim()
+        .to_string();
     assert_ne!(inspect(&d, &next, "{{.NetworkSettings.IPAddress}}"), ip);
     ok(d.docker(&["rm", "-f", &next, &gone]));
     ok(d.docker(&["rm", "-f", "web"]));

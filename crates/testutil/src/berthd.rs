@@ -136,7 +136,13 @@ impl Berthd {
     fn suffix(&self) -> String {
         let name = self.dir.file_name().unwrap_or_default().to_string_lossy();
         let tail = name.strip_prefix("berth-berthd-").unwrap_or(&name);
-        tail.chars().rev().take(6).collect::<Vec<_>>().into_iter().rev().collect()
+        tail.chars()
+            .rev()
+            .take(6)
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .collect()
     }
 
     pub fn socket(&self) -> PathBuf {

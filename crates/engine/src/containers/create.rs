@@ -273,7 +273,9 @@ impl crate::Engine {
         let networks = self
             .container_networks(&host, &config, networking_config.as_ref())
             .map_err(|e| match e {
-                crate::networks::NetworkError::NotFound(_) => ContainerError::invalid(e.to_string()),
+                crate::networks::NetworkError::NotFound(_) => {
+                    ContainerError::invalid(e.to_string())
+                }
                 e => e.into(),
             })?;
         let mounts = super::mounts::resolve(self, &config, &host)?;

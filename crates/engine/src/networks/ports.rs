@@ -273,7 +273,7 @@ mod tests {
             host_ip: "0.0.0.0".parse().unwrap(),
             host_range: Some((8080, 8080)),
         };
-        let e = allocate(&[req.clone()], &[other.clone()]).unwrap_err();
+        let e = allocate(std::slice::from_ref(&req), std::slice::from_ref(&other)).unwrap_err();
         assert_eq!(
             e.to_string(),
             "Bind for 0.0.0.0:8080 failed: port is already allocated"
