@@ -108,7 +108,10 @@ impl crate::Engine {
             let rec = self.new_default_bridge(&existing)?;
             store::put_network(&self.db.conn(), &rec)?;
         }
-        for net in store::networks(&self.db.conn())? {
+        // Bound first: a `for` keeps its iterator expression's temporaries
+        // (the database guard) alive for the whole loop.
+        let nets = store::networks(&self.db.conn())?;
+        for net in nets {
             if net.driver == BRIDGE
                 && let Err(e) = self.networks.host().create_network(&net.bridge_network())
             {
@@ -362,7 +365,8 @@ impl crate::Engine {
             labels: req.labels.clone().unwrap_or_default(),
         };
         self.networks.host().create_network(&rec.bridge_network())?;
-        if let Err(e) = store::put_network(&self.db.conn(), &rec) {
+        let saved = store::put_network(&self.db.conn(), &rec);
+        if let Err(e) = saved {
             let _ = self.networks.host().remove_network(&rec.bridge_network());
             return Err(e);
         }
@@ -440,7 +444,9 @@ impl crate::Engine {
             .collect();
         let _net = self.networks.lock();
         let mut deleted = Vec::new();
-        for net in store::networks(&self.db.conn())? {
+        // Bound first: removal takes the database lock again.
+        let nets = store::networks(&self.db.conn())?;
+        for net in nets {
             if net.predefined()
                 || used.contains(&net.id)
                 || !filters.match_labels("label", &net.labels)
