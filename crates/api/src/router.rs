@@ -14,7 +14,8 @@ use crate::error::ApiError;
 use crate::request::Query;
 use crate::response::{self, Response};
 use crate::routes::{
-    auth, container_fs, container_stats, containers, events, exec, images, system, volumes,
+    auth, container_fs, container_stats, containers, events, exec, images, networks, system,
+    volumes,
 };
 
 /// What every handler gets besides the request itself.
@@ -148,6 +149,14 @@ async fn route(
         (&M::POST, ["volumes", "prune"]) => volumes::prune(ctx).await,
         (&M::GET, ["volumes", name]) => volumes::inspect(ctx, name).await,
         (&M::DELETE, ["volumes", name]) => volumes::remove(ctx, name).await,
+
+        (&M::GET, ["networks"]) => networks::list(ctx).await,
+        (&M::POST, ["networks", "create"]) => networks::create(ctx, req).await,
+        (&M::POST, ["networks", "prune"]) => networks::prune(ctx).await,
+        (&M::GET, ["networks", id]) => networks::inspect(ctx, id).await,
+        (&M::DELETE, ["networks", id]) => networks::remove(ctx, id).await,
+        (&M::POST, ["networks", id, "connect"]) => networks::connect(ctx, id, req).await,
+        (&M::POST, ["networks", id, "disconnect"]) => networks::disconnect(ctx, id, req).await,
 
         _ => Err(ApiError::not_found("page not found")),
     }

@@ -75,6 +75,26 @@ pub struct Args {
     #[arg(long, default_value = "/berth", value_name = "CGROUP")]
     pub cgroup_parent: String,
 
+    /// The Linux bridge of the default `bridge` network.
+    #[arg(
+        short = 'b',
+        long = "bridge",
+        default_value = "berth0",
+        value_name = "NAME"
+    )]
+    pub bridge: String,
+
+    /// The default bridge's address and prefix (e.g. 172.30.0.1/16)
+    /// [default: the first of Docker's default pools that no network or
+    /// host route uses].
+    #[arg(long, value_name = "CIDR")]
+    pub bip: Option<String>,
+
+    /// Berth's nftables table (`table inet <NAME>`): give each berthd on a
+    /// host its own, so that their rules never mix.
+    #[arg(long, default_value = "berth", value_name = "NAME")]
+    pub nft_table: String,
+
     /// Labels of this daemon, shown by `info`. Repeatable.
     #[arg(long = "label", value_name = "KEY=VALUE")]
     pub labels: Vec<String>,

@@ -127,6 +127,12 @@ fn engine_config(args: &Args) -> anyhow::Result<Config> {
     }
     config.cgroup_parent = args.cgroup_parent.clone();
     config.labels = args.labels.clone();
+    if args.bridge.is_empty() || args.bridge.len() > 15 {
+        anyhow::bail!("--bridge must be 1-15 characters (an interface name)");
+    }
+    config.bridge_name = args.bridge.clone();
+    config.bip = args.bip.clone();
+    config.nft_table = args.nft_table.clone();
     Ok(config)
 }
 

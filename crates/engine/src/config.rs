@@ -27,6 +27,14 @@ pub struct Config {
     pub shim_binary: PathBuf,
     /// `--cgroup-parent`: where containers' cgroups go unless they say.
     pub cgroup_parent: String,
+    /// `--bridge`/`-b`: the Linux bridge of the default `bridge` network.
+    pub bridge_name: String,
+    /// `--bip`: the default bridge's address and prefix (`172.30.0.1/16`);
+    /// `None`: the first default pool no network or host route uses.
+    pub bip: Option<String>,
+    /// `--nft-table`: Berth's nftables table (`inet <name>`), so that
+    /// several berthd on one host keep their rules apart.
+    pub nft_table: String,
 }
 
 /// The snapshotter behind images and containers.
@@ -70,6 +78,9 @@ impl Config {
             labels: Vec::new(),
             shim_binary: default_shim_binary(),
             cgroup_parent: "/berth".to_string(),
+            bridge_name: "berth0".to_string(),
+            bip: None,
+            nft_table: "berth".to_string(),
         }
     }
 }

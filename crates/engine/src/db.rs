@@ -83,6 +83,21 @@ const MIGRATIONS: &[&str] = &[
         options TEXT NOT NULL,              -- JSON object
         anonymous INTEGER NOT NULL
     );",
+    // 3: networks (with their IPAM pools) and the endpoints of containers
+    // that are attached right now. An address is allocated or released in
+    // the same transaction that writes the endpoint row.
+    "CREATE TABLE networks (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        record TEXT NOT NULL                -- networks::NetworkRecord as JSON, pools included
+    );
+    CREATE TABLE endpoints (
+        network_id TEXT NOT NULL REFERENCES networks(id),
+        container_id TEXT NOT NULL,
+        record TEXT NOT NULL,               -- networks::EndpointRecord as JSON
+        PRIMARY KEY (network_id, container_id)
+    );
+    CREATE INDEX endpoints_by_container ON endpoints(container_id);",
 ];
 
 /// The open database. One connection behind a mutex: berthd's writes are

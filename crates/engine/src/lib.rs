@@ -16,6 +16,7 @@ pub mod error;
 pub mod events;
 pub mod images;
 pub mod login;
+pub mod networks;
 pub mod progress;
 mod system;
 pub mod time;
@@ -92,6 +93,8 @@ pub struct Engine {
     attaches: containers::attach::Attaches,
     /// Exec instances.
     execs: containers::exec::Execs,
+    /// Networks: the bridge driver on the host and the lock of their changes.
+    networks: networks::Networking,
     /// One lock per container serialising start, stop, restart and remove.
     container_locks: Mutex<HashMap<String, Arc<Mutex<()>>>>,
     /// The engine itself, once shared ([`Engine::run_containers`]): what
@@ -113,6 +116,7 @@ impl Engine {
         let content = LocalStore::open(config.data_root.join("content"))?;
         let (snapshotter, driver) = open_snapshotter(&config)?;
         let registry = berth_registry::Client::new(registry_config(&config));
+        let networks = networks::Networking::new(&config.nft_table);
         let engine = Engine {
             config,
             id,
@@ -129,6 +133,7 @@ impl Engine {
             attaches: Default::default(),
             execs: Default::default(),
             container_locks: Mutex::new(HashMap::new()),
+            networks,
             this: OnceLock::new(),
             _lock: lock,
         };
@@ -140,8 +145,12 @@ impl Engine {
     /// engine is what their followers keep.
     pub fn run_containers(self: &Arc<Self>) -> Result<(), containers::ContainerError> {
         let _ = self.this.set(Arc::downgrade(self));
+        if let Err(e) = self.init_networks() {
+            tracing::error!("setting up networks: {e}");
+        }
         let live = self.load_containers()?;
         self.adopt_containers(live);
+        self.reap_endpoints();
         Ok(())
     }
 
@@ -169,8 +178,10 @@ impl Engine {
 
     /// When berthd stops: the parent cgroup (`/berth`) goes if no
     /// container is left in it (running containers keep it, and their
-    /// shims carry on without berthd).
+    /// shims carry on without berthd); so do the bridges and the nftables
+    /// table when no container runs ([`Engine::shutdown_networks`]).
     pub fn shutdown(&self) {
+        self.shutdown_networks();
         let parent = std::path::Path::new(&self.config.cgroup_parent);
         match berth_cgroups::Manager::new(Some(parent), "") {
             Ok(cgroup) => {

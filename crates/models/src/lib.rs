@@ -16,6 +16,7 @@ pub mod events;
 pub mod filters;
 pub mod host_config;
 pub mod image;
+pub mod network;
 pub mod progress;
 pub mod stats;
 pub mod system;

@@ -66,6 +66,8 @@ impl Berthd {
             ))
             .arg(format!("--host=unix://{}", self.socket().display()))
             .arg(format!("--cgroup-parent={}", self.cgroup_parent()))
+            .arg(format!("--bridge={}", self.bridge()))
+            .arg(format!("--nft-table={}", self.nft_table()))
             .args(&self.args)
             .stdin(Stdio::null())
             .stdout(log.try_clone().expect("dup the log"))
@@ -117,6 +119,30 @@ impl Berthd {
     pub fn cgroup_parent(&self) -> String {
         let name = self.dir.file_name().unwrap_or_default().to_string_lossy();
         format!("/{name}")
+    }
+
+    /// The default bridge of this daemon: `berth-` and the directory's
+    /// random suffix (12 characters, within IFNAMSIZ), so that daemons
+    /// running side by side never share one.
+    pub fn bridge(&self) -> String {
+        format!("berth-{}", self.suffix())
+    }
+
+    /// This daemon's nftables table (`inet <name>`), named like its bridge.
+    pub fn nft_table(&self) -> String {
+        format!("berth-{}", self.suffix())
+    }
+
+    fn suffix(&self) -> String {
+        let name = self.dir.file_name().unwrap_or_default().to_string_lossy();
+        let tail = name.strip_prefix("berth-berthd-").unwrap_or(&name);
+        tail.chars()
+            .rev()
+            .take(6)
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .collect()
     }
 
     pub fn socket(&self) -> PathBuf {
@@ -246,8 +272,28 @@ impl Drop for Berthd {
                 args.extend(ids);
                 let _ = self.docker(&args);
             }
+            // Networks persist like Docker's; a test's own go with it.
+            let nets = self.docker(&["network", "ls", "-q", "--filter", "type=custom"]);
+            let nets = String::from_utf8_lossy(&nets.stdout).into_owned();
+            for n in nets.split_whitespace() {
+                let _ = self.docker(&["network", "rm", n]);
+            }
         }
         let clean_exit = self.stop();
+        let bridge_left = Path::new("/sys/class/net").join(self.bridge()).exists();
+        let table_left = nft_table_exists(&self.nft_table());
+        // Clean up whatever leaked before asserting, so a failure here does
+        // not leave the host changed.
+        if bridge_left {
+            let _ = Command::new("ip")
+                .args(["link", "del", &self.bridge()])
+                .status();
+        }
+        if table_left {
+            let _ = Command::new("nft")
+                .args(["delete", "table", "inet", &self.nft_table()])
+                .status();
+        }
         let leaked = mounts_containing(&self.dir.display().to_string());
         let cgroups = crate::cgroup_dirs_named(&self.cgroup_parent());
         for c in &cgroups {
@@ -264,10 +310,30 @@ impl Drop for Berthd {
             cgroups.is_empty(),
             "berthd left its parent cgroup behind: {cgroups:?}"
         );
+        assert!(
+            !bridge_left,
+            "berthd left its bridge {} behind",
+            self.bridge()
+        );
+        assert!(
+            !table_left,
+            "berthd left its nftables table inet {} behind",
+            self.nft_table()
+        );
         if let Err(e) = removed {
             panic!("removing {}: {e}", dir.display());
         }
     }
+}
+
+/// Does `table inet <name>` exist (in the caller's namespace)?
+pub fn nft_table_exists(name: &str) -> bool {
+    Command::new("nft")
+        .args(["list", "table", "inet", name])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
 }
 
 /// A parsed HTTP answer.

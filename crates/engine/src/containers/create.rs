@@ -198,16 +198,6 @@ pub fn validate_host_config(host: &HostConfig) -> Result<(), ContainerError> {
             return Err(ContainerError::invalid(format!("invalid mode: {mode}")));
         }
     }
-    let net = host.network_mode.as_str();
-    if !(net.is_empty()
-        || net == "default"
-        || net == "bridge"
-        || net == "none"
-        || net == "host"
-        || net.starts_with("container:"))
-    {
-        return Err(ContainerError::NotFound(format!("network {net} not found")));
-    }
     Ok(())
 }
 
@@ -221,7 +211,7 @@ impl crate::Engine {
         let CreateRequest {
             mut config,
             host_config,
-            ..
+            networking_config,
         } = request;
         let mut host = host_config.unwrap_or_default();
         let warnings = Vec::new();
@@ -289,6 +279,16 @@ impl crate::Engine {
                 id[..12].to_string()
             };
         }
+        // dockerd answers 400 here, not 404: a 404 to create makes the
+        // docker CLI pull the image and try again.
+        let networks = self
+            .container_networks(&host, &config, networking_config.as_ref())
+            .map_err(|e| match e {
+                crate::networks::NetworkError::NotFound(_) => {
+                    ContainerError::invalid(e.to_string())
+                }
+                e => e.into(),
+            })?;
         let mounts = super::mounts::resolve(self, &config, &host)?;
         let snapshot = snapshot_key(&id);
 
@@ -337,6 +337,7 @@ impl crate::Engine {
             mounts,
             snapshot,
             has_been_started: false,
+            networks,
         };
         let paths = self.container_paths(&id);
         let saved = std::fs::create_dir_all(&paths.data)

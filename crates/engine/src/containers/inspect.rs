@@ -2,9 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use berth_models::container::{
-    ContainerInspect, ContainerState, GraphDriver, MountPoint, NetworkSettings,
-};
+use berth_models::container::{ContainerInspect, ContainerState, GraphDriver, MountPoint};
 
 use super::{ContainerError, ContainerRecord, Status};
 
@@ -68,18 +66,9 @@ impl crate::Engine {
                 Some(data)
             });
         let exec_ids = self.execs.ids_of(&r.id);
-        let mut network = NetworkSettings {
-            sandbox_key: if s.status.is_live() && s.pid > 0 {
-                format!("/proc/{}/ns/net", s.pid)
-            } else {
-                String::new()
-            },
-            ..Default::default()
-        };
-        if r.host_config.network_mode == "host" || r.host_config.network_mode == "none" {
-            network
-                .networks
-                .insert(r.host_config.network_mode.clone(), Default::default());
+        let (mut network, _) = self.network_view_of(&r);
+        if network.sandbox_key.is_empty() && s.status.is_live() && s.pid > 0 {
+            network.sandbox_key = format!("/proc/{}/ns/net", s.pid);
         }
         Ok(ContainerInspect {
             id: r.id.clone(),

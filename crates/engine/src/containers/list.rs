@@ -241,6 +241,7 @@ impl crate::Engine {
         } else {
             (None, None)
         };
+        let (network, ports) = self.network_view_of(r);
         ContainerSummary {
             id: r.id.clone(),
             names: vec![format!("/{}", r.name)],
@@ -250,7 +251,7 @@ impl crate::Engine {
             created: crate::time::parse_rfc3339(&r.created)
                 .map(crate::time::unix_seconds)
                 .unwrap_or(0),
-            ports: Vec::new(),
+            ports,
             size_rw,
             size_root_fs,
             labels: super::create::labels(r),
@@ -259,7 +260,9 @@ impl crate::Engine {
             host_config: SummaryHostConfig {
                 network_mode: r.host_config.network_mode.clone(),
             },
-            network_settings: SummaryNetworkSettings::default(),
+            network_settings: SummaryNetworkSettings {
+                networks: network.networks,
+            },
             mounts: super::inspect::mount_points(r),
         }
     }

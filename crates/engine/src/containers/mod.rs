@@ -106,6 +106,8 @@ pub enum ContainerError {
     /// Archiving a container's files failed (`docker cp`, export, commit).
     #[error(transparent)]
     Archive(berth_snapshot::DiffError),
+    #[error(transparent)]
+    Network(#[from] crate::networks::NetworkError),
     #[error("{0}")]
     Internal(String),
 }
@@ -142,6 +144,7 @@ impl ErrorKind for ContainerError {
                 berth_snapshot::Category::NotFound => Kind::NotFound,
                 _ => Kind::Internal,
             },
+            ContainerError::Network(e) => e.kind(),
             // dockerd's `translateContainerdStartErr`: a bad command is the
             // request's fault.
             ContainerError::Start(m)
@@ -255,6 +258,9 @@ pub struct ContainerRecord {
     pub snapshot: String,
     /// Whether it has ever been started (`docker ps` "Created" vs "Exited").
     pub has_been_started: bool,
+    /// The networks it joins, by network id ([`crate::networks`]).
+    #[serde(default)]
+    pub networks: std::collections::BTreeMap<String, crate::networks::Attachment>,
 }
 
 /// Every container, in memory, with a condition variable signalled on

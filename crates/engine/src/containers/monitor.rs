@@ -50,6 +50,9 @@ impl crate::Engine {
             .unwrap_or_else(|p| p.into_inner())
             .remove(id);
         self.release_rootfs(id);
+        // Before the state changes: a restart waiting for this exit must
+        // find the old endpoints gone.
+        self.teardown_container_network(id);
         let record = match self.update_container(id, |r| {
             r.state.status = Status::Exited;
             r.state.pid = 0;

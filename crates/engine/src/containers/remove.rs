@@ -44,6 +44,7 @@ impl crate::Engine {
         self.execs.forget_container(&id);
         self.attaches.cancel(&id);
         self.release_rootfs(&id);
+        self.teardown_container_network(&id);
         match self.snapshotter.remove(&record.snapshot) {
             Ok(()) => {}
             Err(e) if e.category() == berth_snapshot::Category::NotFound => {}

@@ -55,11 +55,14 @@ impl crate::Engine {
         let record = self.container(id)?;
         let paths = self.container_paths(id);
         let result = self
-            .prepare_bundle(&record, &paths)
+            .setup_container_network(&record)
+            .map_err(ContainerError::from)
+            .and_then(|net| self.prepare_bundle(&record, &paths, net.as_ref()))
             .and_then(|()| self.spawn_shim(&record, &paths));
         let client = match result {
             Ok(c) => c,
             Err(e) => {
+                self.teardown_container_network(id);
                 self.release_rootfs(id);
                 let code = exit_code_for(&e);
                 let message = e.to_string();
@@ -82,6 +85,7 @@ impl crate::Engine {
             let _ = client.kill(9, true);
             let _ = client.wait();
             let _ = client.shutdown();
+            self.teardown_container_network(id);
             self.release_rootfs(id);
             return Err(ContainerError::Start(e.to_string()));
         }
@@ -121,6 +125,7 @@ impl crate::Engine {
         &self,
         record: &ContainerRecord,
         paths: &super::Paths,
+        net: Option<&crate::networks::endpoint::NetSetup>,
     ) -> Result<(), ContainerError> {
         let rootfs = paths.rootfs();
         std::fs::create_dir_all(&rootfs)
@@ -132,7 +137,8 @@ impl crate::Engine {
         let host = &record.host_config;
         let mut mounts = super::mounts::spec_mounts(self, &rootfs, &record.mounts)?;
         let taken = |dest: &str| record.mounts.iter().any(|m| m.destination == dest);
-        for (file, dest, content) in etc_files(record) {
+        let own = net.map(|n| n.hosts.as_slice()).unwrap_or_default();
+        for (file, dest, content) in etc_files(record, own) {
             if taken(dest) {
                 continue;
             }
@@ -164,7 +170,10 @@ impl crate::Engine {
             rootfs: &rootfs,
             user: &user,
             mounts: &mounts,
-            network: self.namespace_of(&host.network_mode, "net")?,
+            network: match net {
+                Some(n) => Namespace::Join(n.netns.clone()),
+                None => self.namespace_of(&host.network_mode, "net")?,
+            },
             pid: self.namespace_of(&host.pid_mode, "pid")?,
             ipc: self.namespace_of(&host.ipc_mode, "ipc")?,
             uts: self.namespace_of(&host.uts_mode, "uts")?,
@@ -260,7 +269,10 @@ fn exit_code_for(e: &ContainerError) -> i64 {
 
 /// `/etc/hostname`, `/etc/hosts` and `/etc/resolv.conf` as dockerd writes
 /// them.
-fn etc_files(record: &ContainerRecord) -> Vec<(&'static str, &'static str, String)> {
+fn etc_files(
+    record: &ContainerRecord,
+    own: &[(std::net::IpAddr, Vec<String>)],
+) -> Vec<(&'static str, &'static str, String)> {
     let host = &record.host_config;
     let hostname = &record.config.hostname;
     // The host's own file with host networking, else Docker's defaults;
@@ -272,6 +284,11 @@ fn etc_files(record: &ContainerRecord) -> Vec<(&'static str, &'static str, Strin
             "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n",
         )
     };
+    // The container's own addresses with its hostname (and aliases on
+    // user-defined networks), as dockerd writes them.
+    for (ip, names) in own {
+        hosts.push_str(&format!("{ip}\t{}\n", names.join(" ")));
+    }
     for extra in host.extra_hosts.as_deref().unwrap_or_default() {
         if let Some((name, ip)) = extra.split_once(':').or_else(|| extra.split_once('=')) {
             hosts.push_str(&format!("{ip}\t{name}\n"));

@@ -1,0 +1,480 @@
+//! Networking through the real docker CLI against a test berthd (its own
+//! bridge and nftables table, see `berth_testutil::berthd`): containers on
+//! a user-defined network reaching each other, published ports from the
+//! host on 127.0.0.1 and on the bridge gateway (and freed after stop, and
+//! refused when taken), internal networks, Docker's errors, inspect, live
+//! connect/disconnect, and `kill -9` of berthd with a published port.
+//!
+//! All traffic stays on this machine: 127.0.0.1, the daemon's bridges and
+//! the containers' addresses. Name lookups that must fail go to
+//! `--dns 127.0.0.1` inside the container, so no query leaves it.
+//! Root only; every test skips loudly otherwise.
+
+mod support;
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::Path;
+use std::time::Duration;
+
+use support::*;
+
+/// A berthd with a `busybox:latest` imported from a busybox rootfs.
+fn daemon_with_busybox(test: &str) -> Option<(Berthd, tempfile::TempDir)> {
+    if !require_root(test) {
+        return None;
+    }
+    for tool in ["nft", "iptables", "ip"] {
+        if !berth_testutil::images::have_tool(test, tool) {
+            return None;
+        }
+    }
+    let dir = tempfile::Builder::new()
+        .prefix("berth-net-")
+        .tempdir()
+        .unwrap();
+    let rootfs = dir.path().join("rootfs");
+    berth_testutil::make_rootfs(&rootfs);
+    std::fs::create_dir_all(rootfs.join("www")).unwrap();
+    std::fs::write(rootfs.join("www/index.html"), "hello from berth\n").unwrap();
+    let tar = dir.path().join("rootfs.tar");
+    let status = std::process::Command::new("tar")
+        .arg("-C")
+        .arg(&rootfs)
+        .arg("-cf")
+        .arg(&tar)
+        .arg(".")
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let d = berthd(&[]);
+    ok(d.docker(&["import", tar.to_str().unwrap(), "busybox:latest"]));
+    Some((d, dir))
+}
+
+/// `docker inspect -f`.
+fn inspect(d: &Berthd, what: &str, format: &str) -> String {
+    ok(d.docker(&["inspect", "-f", format, what]))
+        .trim()
+        .to_string()
+}
+
+/// A port no one listens on right now.
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// `GET /` over a plain TCP connection; `None` if it cannot connect.
+fn http_get(addr: &str) -> Option<String> {
+    let mut s = TcpStream::connect_timeout(&addr.parse().unwrap(), Duration::from_secs(3)).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    s.write_all(b"GET / HTTP/1.0\r\n\r\n").ok()?;
+    let mut out = String::new();
+    s.read_to_string(&mut out).ok()?;
+    Some(out)
+}
+
+/// Retries `http_get` while the server in the container starts.
+fn http_get_soon(addr: &str) -> Option<String> {
+    for _ in 0..50 {
+        if let Some(r) = http_get(addr).filter(|r| r.contains("hello from berth")) {
+            return Some(r);
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    None
+}
+
+const HTTPD: &[&str] = &["busybox", "httpd", "-f", "-p", "80", "-h", "/www"];
+
+/// Nothing of the container's networking is left on the host.
+fn endpoint_gone(d: &Berthd, network_id: &str, container_id: &str) {
+    let veth = berth_network::bridge::host_veth_name(network_id, container_id);
+    assert!(
+        !Path::new("/sys/class/net").join(&veth).exists(),
+        "veth {veth} of {container_id} left behind"
+    );
+    assert!(
+        !d.exec_root().join("netns").join(container_id).exists(),
+        "netns file of {container_id} left behind"
+    );
+}
+
+#[test]
+fn containers_on_a_user_network_reach_each_other() {
+    let Some((d, _dir)) = daemon_with_busybox("containers_on_a_user_network_reach_each_other")
+    else {
+        return;
+    };
+    let net = berth_testutil::unique("net");
+    let net_id = ok(d.docker(&["network", "create", &net]))
+        .trim()
+        .to_string();
+    assert_eq!(net_id.len(), 64, "{net_id}");
+    let mut args = vec![
+        "run",
+        "-d",
+        "--name",
+        "srv",
+        "--network",
+        &net,
+        "--network-alias",
+        "web",
+    ];
+    args.extend_from_slice(HTTPD);
+    let srv = ok(d.docker(&args)).trim().to_string();
+    let key = format!("{{{{(index .NetworkSettings.Networks \"{net}\")");
+    let ip = inspect(&d, "srv", &format!("{key}.IPAddress}}}}"));
+    let gw = inspect(&d, "srv", &format!("{key}.Gateway}}}}"));
+    let mac = inspect(&d, "srv", &format!("{key}.MacAddress}}}}"));
+    let prefix = inspect(&d, "srv", &format!("{key}.IPPrefixLen}}}}"));
+    let nid = inspect(&d, "srv", &format!("{key}.NetworkID}}}}"));
+    let eid = inspect(&d, "srv", &format!("{key}.EndpointID}}}}"));
+    let aliases = inspect(&d, "srv", &format!("{key}.Aliases}}}}"));
+    assert!(ip.parse::<std::net::Ipv4Addr>().is_ok(), "IPAddress {ip:?}");
+    assert!(gw.parse::<std::net::Ipv4Addr>().is_ok(), "Gateway {gw:?}");
+    assert!(mac.starts_with("02:42:"), "MacAddress {mac:?}");
+    assert_eq!(prefix, "16");
+    assert_eq!(nid, net_id);
+    assert_eq!(eid.len(), 64, "{eid}");
+    assert!(aliases.contains("web"), "{aliases}");
+    // The legacy top-level fields are the default bridge's only (Docker).
+    assert_eq!(inspect(&d, "srv", "{{.NetworkSettings.IPAddress}}"), "");
+    // Its own /etc/hosts names it; resolv.conf has no localhost resolver.
+    let hosts = ok(d.docker(&["exec", "srv", "cat", "/etc/hosts"]));
+    assert!(
+        hosts.contains(&format!("{ip}\t{} web", &srv[..12])),
+        "{hosts}"
+    );
+    let resolv = ok(d.docker(&["exec", "srv", "cat", "/etc/resolv.conf"]));
+    assert!(!resolv.contains("nameserver 127."), "{resolv}");
+
+    // Another container on the network fetches it by address (busybox
+    // nc: the static busybox's wget crashes in glibc's resolver code).
+    let fetch = format!("printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 3 {ip} 80");
+    let mut got = String::new();
+    for _ in 0..30 {
+        let out = d.docker(&[
+            "run",
+            "--rm",
+            "--network",
+            &net,
+            "busybox",
+            "sh",
+            "-c",
+            &fetch,
+        ]);
+        got = String::from_utf8_lossy(&out.stdout).into_owned();
+        if got.contains("hello from berth") {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(got.contains("hello from berth"), "{got}");
+    // And the host reaches it on its bridge.
+    assert!(http_get_soon(&format!("{ip}:80")).is_some());
+
+    // On the default bridge there is no name resolution (as Docker); the
+    // lookup goes to a resolver inside the container that is not there.
+    let out = d.docker(&[
+        "run",
+        "--rm",
+        "--dns",
+        "127.0.0.1",
+        "busybox",
+        "nslookup",
+        "srv",
+    ]);
+    assert!(!out.status.success(), "srv resolved on the default bridge");
+
+    // network inspect lists the container.
+    let v: serde_json::Value =
+        serde_json::from_str(&ok(d.docker(&["network", "inspect", &net]))).unwrap();
+    let c = &v[0]["Containers"][&srv];
+    assert_eq!(c["Name"], "srv");
+    assert_eq!(c["IPv4Address"], format!("{ip}/16"));
+    assert_eq!(v[0]["Driver"], "bridge");
+    assert_eq!(v[0]["Scope"], "local");
+    let subnet = v[0]["IPAM"]["Config"][0]["Subnet"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    // Errors as Docker's.
+    let err = fails(d.docker(&["network", "rm", &net]), 1);
+    assert!(
+        err.contains(&format!(
+            "error while removing network: network {net} id {net_id} has active endpoints"
+        )),
+        "{err}"
+    );
+    let err = fails(
+        d.docker(&["network", "create", "--subnet", &subnet, "overlapping"]),
+        1,
+    );
+    assert!(
+        err.contains("Pool overlaps with other one on this address space"),
+        "{err}"
+    );
+    let err = fails(d.docker(&["network", "inspect", "nosuchnet"]), 1);
+    assert!(err.contains("network nosuchnet not found"), "{err}");
+    let err = fails(
+        d.docker(&["run", "--rm", "--network", "nosuchnet", "busybox", "true"]),
+        125,
+    );
+    assert!(err.contains("network nosuchnet not found"), "{err}");
+    let err = fails(d.docker(&["network", "rm", "bridge"]), 1);
+    assert!(err.contains("pre-defined network"), "{err}");
+    let err = fails(d.docker(&["network", "create", &net]), 1);
+    assert!(err.contains("already exists"), "{err}");
+
+    // Live connect and disconnect of the running container.
+    let other = berth_testutil::unique("net");
+    let other_id = ok(d.docker(&["network", "create", "--subnet", "10.213.7.0/24", &other]))
+        .trim()
+        .to_string();
+    ok(d.docker(&["network", "connect", "--ip", "10.213.7.9", &other, "srv"]));
+    let addr = ok(d.docker(&["exec", "srv", "ip", "-4", "addr", "show", "eth1"]));
+    assert!(addr.contains("10.213.7.9/24"), "{addr}");
+    ok(d.docker(&["network", "disconnect", &other, "srv"]));
+    let out = d.docker(&["exec", "srv", "ip", "addr", "show", "eth1"]);
+    assert!(!out.status.success(), "eth1 still there after disconnect");
+    endpoint_gone(&d, &other_id, "/nonexistent");
+    ok(d.docker(&["network", "rm", &other]));
+
+    ok(d.docker(&["stop", "-t", "1", "srv"]));
+    endpoint_gone(&d, &net_id, &srv);
+    // Stopped: the network may go (no active endpoints); then the record.
+    ok(d.docker(&["rm", "srv"]));
+    ok(d.docker(&["network", "rm", &net]));
+    assert!(
+        !Path::new("/sys/class/net")
+            .join(format!("berth-{}", &net_id[..9]))
+            .exists()
+    );
+}
+
+#[test]
+fn published_ports_reach_the_container_and_are_freed() {
+    let Some((d, _dir)) = daemon_with_busybox("published_ports_reach_the_container_and_are_freed")
+    else {
+        return;
+    };
+    let local = free_port();
+    let any = free_port();
+    let local_map = format!("127.0.0.1:{local}:80");
+    let any_map = format!("{any}:80");
+    let mut args = vec![
+        "run", "-d", "--name", "web", "-p", &local_map, "-p", &any_map,
+    ];
+    args.extend_from_slice(HTTPD);
+    let web = ok(d.docker(&args)).trim().to_string();
+    assert!(
+        http_get_soon(&format!("127.0.0.1:{local}")).is_some(),
+        "127.0.0.1:{local} does not reach the container; log:\n{}",
+        d.log()
+    );
+    let gw = inspect(&d, "web", "{{.NetworkSettings.Gateway}}");
+    assert!(
+        http_get_soon(&format!("{gw}:{any}")).is_some(),
+        "the bridge gateway {gw}:{any} does not reach the container"
+    );
+    // Inspect, port, ps.
+    let ip = inspect(&d, "web", "{{.NetworkSettings.IPAddress}}");
+    assert!(ip.parse::<std::net::Ipv4Addr>().is_ok(), "{ip:?}");
+    assert_eq!(inspect(&d, "web", "{{.NetworkSettings.IPPrefixLen}}"), "16");
+    assert!(inspect(&d, "web", "{{.NetworkSettings.MacAddress}}").starts_with("02:42:"));
+    let bindings = inspect(&d, "web", "{{json .HostConfig.PortBindings}}");
+    assert!(
+        bindings.contains(&format!("\"HostPort\":\"{local}\"")),
+        "{bindings}"
+    );
+    let port = ok(d.docker(&["port", "web", "80"]));
+    assert!(port.contains(&format!("127.0.0.1:{local}")), "{port}");
+    assert!(port.contains(&format!("0.0.0.0:{any}")), "{port}");
+    let ps: serde_json::Value = d.api("GET", "/containers/json", None).json();
+    let ports = ps[0]["Ports"].as_array().unwrap();
+    assert!(
+        ports
+            .iter()
+            .any(|p| p["PublicPort"] == local && p["PrivatePort"] == 80 && p["IP"] == "127.0.0.1"),
+        "{ports:?}"
+    );
+    let table = ok(d.docker(&["ps", "--format", "{{.Ports}}"]));
+    assert!(
+        table.contains(&format!("127.0.0.1:{local}->80/tcp")),
+        "{table}"
+    );
+
+    // A bound port cannot be taken; nothing is left half-configured.
+    let out = d.docker(&[
+        "run", "-d", "--name", "thief", "-p", &any_map, "busybox", "sleep", "60",
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        err.contains(&format!(
+            "Bind for 0.0.0.0:{any} failed: port is already allocated"
+        )),
+        "{err}"
+    );
+    let thief = inspect(&d, "thief", "{{.Id}}");
+    assert_eq!(inspect(&d, "thief", "{{.State.Running}}"), "false");
+    let bridge_id = inspect(&d, "bridge", "{{.Id}}");
+    endpoint_gone(&d, &bridge_id, &thief);
+    ok(d.docker(&["rm", "thief"]));
+
+    // -P publishes EXPOSEd ports on free host ports.
+    let mut args = vec!["run", "-d", "--name", "auto", "--expose", "80", "-P"];
+    args.extend_from_slice(HTTPD);
+    ok(d.docker(&args));
+    let port = ok(d.docker(&["port", "auto", "80/tcp"]));
+    let host_port = port
+        .lines()
+        .next()
+        .and_then(|l| l.rsplit(':').next())
+        .unwrap()
+        .trim()
+        .to_string();
+    assert!(
+        http_get_soon(&format!("127.0.0.1:{host_port}")).is_some(),
+        "{port}"
+    );
+    ok(d.docker(&["rm", "-f", "auto"]));
+
+    // UDP: busybox has no UDP server applet here (no `nc -u`, udpsvd or
+    // dnsd), so only the publication is checked: `port` and the DNAT rule
+    // in this daemon's table.
+    let udp = free_port();
+    let udp_map = format!("127.0.0.1:{udp}:5353/udp");
+    ok(d.docker(&[
+        "run", "-d", "--name", "udp", "-p", &udp_map, "busybox", "sleep", "60",
+    ]));
+    let port = ok(d.docker(&["port", "udp", "5353/udp"]));
+    assert_eq!(port.trim(), format!("127.0.0.1:{udp}"));
+    let rules = std::process::Command::new("nft")
+        .args(["list", "chain", "inet", &d.nft_table(), "ports"])
+        .output()
+        .unwrap();
+    let rules = String::from_utf8_lossy(&rules.stdout);
+    assert!(rules.contains(&format!("udp dport {udp}")), "{rules}");
+    ok(d.docker(&["rm", "-f", "udp"]));
+    let rules = std::process::Command::new("nft")
+        .args(["list", "chain", "inet", &d.nft_table(), "ports"])
+        .output()
+        .unwrap();
+    let rules = String::from_utf8_lossy(&rules.stdout);
+    assert!(!rules.contains(&format!("udp dport {udp}")), "{rules}");
+
+    // Stopped: the ports are free, the endpoint gone.
+    ok(d.docker(&["stop", "-t", "1", "web"]));
+    assert!(http_get(&format!("127.0.0.1:{local}")).is_none());
+    endpoint_gone(&d, &bridge_id, &web);
+    assert_eq!(ok(d.docker(&["port", "web"])), "");
+    // ... and taken by the next container.
+    let out = ok(d.docker(&[
+        "run", "-d", "--name", "next", "-p", &any_map, "busybox", "sleep", "60",
+    ]));
+    ok(d.docker(&["rm", "-f", out.trim(), "web"]));
+}
+
+#[test]
+fn an_internal_network_has_no_way_out() {
+    let Some((d, _dir)) = daemon_with_busybox("an_internal_network_has_no_way_out") else {
+        return;
+    };
+    let net = berth_testutil::unique("int");
+    ok(d.docker(&["network", "create", "--internal", &net]));
+    let routes = ok(d.docker(&["run", "--rm", "--network", &net, "busybox", "ip", "route"]));
+    assert!(!routes.contains("default"), "{routes}");
+    assert!(!routes.is_empty(), "no route at all: {routes}");
+    // The host's address on the default bridge is out of reach.
+    let gw = ok(d.docker(&[
+        "network",
+        "inspect",
+        "-f",
+        "{{(index .IPAM.Config 0).Gateway}}",
+        "bridge",
+    ]))
+    .trim()
+    .to_string();
+    let out = d.docker(&[
+        "run",
+        "--rm",
+        "--network",
+        &net,
+        "busybox",
+        "ping",
+        "-c",
+        "1",
+        "-W",
+        "1",
+        &gw,
+    ]);
+    assert!(
+        !out.status.success(),
+        "reached {gw} from an internal network"
+    );
+    // While the default bridge's containers reach it.
+    ok(d.docker(&["run", "--rm", "busybox", "ping", "-c", "1", "-W", "2", &gw]));
+    // ls shows the predefined networks and this one; prune leaves a
+    // network in use (the harness's drop removes the rest through ls).
+    let ls = ok(d.docker(&["network", "ls", "--format", "{{.Name}} {{.Driver}}"]));
+    for want in [
+        "bridge bridge",
+        "host host",
+        "none null",
+        &format!("{net} bridge"),
+    ] {
+        assert!(ls.lines().any(|l| l == want), "{want:?} not in:\n{ls}");
+    }
+    let unused = berth_testutil::unique("unused");
+    ok(d.docker(&["network", "create", &unused]));
+    let user = ok(d.docker(&["create", "--network", &net, "busybox", "true"]));
+    let pruned = ok(d.docker(&["network", "prune", "-f"]));
+    assert!(
+        pruned.contains(&unused) && !pruned.contains(&net),
+        "{pruned}"
+    );
+    ok(d.docker(&["rm", user.trim()]));
+}
+
+#[test]
+fn kill9_of_berthd_keeps_a_published_port_working() {
+    let Some((mut d, _dir)) = daemon_with_busybox("kill9_of_berthd_keeps_a_published_port_working")
+    else {
+        return;
+    };
+    let port = free_port();
+    let map = format!("127.0.0.1:{port}:80");
+    let mut args = vec!["run", "-d", "--name", "web", "-p", &map];
+    args.extend_from_slice(HTTPD);
+    let web = ok(d.docker(&args)).trim().to_string();
+    // A container that dies while berthd is away.
+    let gone = ok(d.docker(&["run", "-d", "busybox", "sleep", "2"]))
+        .trim()
+        .to_string();
+    let ip = inspect(&d, "web", "{{.NetworkSettings.IPAddress}}");
+    assert!(http_get_soon(&format!("127.0.0.1:{port}")).is_some());
+    d.kill9();
+    assert!(http_get_soon(&format!("127.0.0.1:{port}")).is_some());
+    std::thread::sleep(Duration::from_secs(3));
+    d.restart();
+    assert!(http_get_soon(&format!("127.0.0.1:{port}")).is_some());
+    assert_eq!(inspect(&d, "web", "{{.NetworkSettings.IPAddress}}"), ip);
+    let bridge_id = inspect(&d, "bridge", "{{.Id}}");
+    endpoint_gone(&d, &bridge_id, &gone);
+    // Its address is free again and the running one's is still taken.
+    let next = ok(d.docker(&["run", "-d", "busybox", "sleep", "60"]))
+        .trim()
+        .to_string();
+    assert_ne!(inspect(&d, &next, "{{.NetworkSettings.IPAddress}}"), ip);
+    ok(d.docker(&["rm", "-f", &next, &gone]));
+    ok(d.docker(&["rm", "-f", "web"]));
+    endpoint_gone(&d, &bridge_id, &web);
+    assert!(http_get(&format!("127.0.0.1:{port}")).is_none());
+}
