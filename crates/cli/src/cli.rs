@@ -155,6 +155,9 @@ pub enum Command {
     /// Manage volumes
     #[command(subcommand, override_usage = "berth volume COMMAND")]
     Volume(VolumeCommand),
+    /// Manage networks
+    #[command(subcommand, override_usage = "berth network COMMAND")]
+    Network(NetworkCommand),
     /// Create and run a new container from an image
     #[command(override_usage = RUN.line, disable_help_flag = true)]
     Run(RunArgs),
@@ -779,6 +782,25 @@ usage!(
 );
 usage!(VOLUME_RM, "berth volume rm", "[OPTIONS] VOLUME [VOLUME...]");
 usage!(VOLUME_PRUNE, "berth volume prune", "[OPTIONS]");
+usage!(NETWORK_CREATE, "berth network create", "[OPTIONS] NETWORK");
+usage!(NETWORK_LS, "berth network ls", "[OPTIONS]");
+usage!(
+    NETWORK_INSPECT,
+    "berth network inspect",
+    "[OPTIONS] NETWORK [NETWORK...]"
+);
+usage!(NETWORK_RM, "berth network rm", "NETWORK [NETWORK...]");
+usage!(NETWORK_PRUNE, "berth network prune", "[OPTIONS]");
+usage!(
+    NETWORK_CONNECT,
+    "berth network connect",
+    "[OPTIONS] NETWORK CONTAINER"
+);
+usage!(
+    NETWORK_DISCONNECT,
+    "berth network disconnect",
+    "[OPTIONS] NETWORK CONTAINER"
+);
 
 use crate::commands::container::opts::flags as fv;
 
@@ -880,6 +902,32 @@ pub enum VolumeCommand {
     /// Remove one or more volumes
     #[command(visible_alias = "remove", override_usage = VOLUME_RM.line)]
     Rm(VolumeRmArgs),
+}
+
+/// `berth network ...`
+#[derive(Debug, Subcommand)]
+pub enum NetworkCommand {
+    /// Connect a container to a network
+    #[command(override_usage = NETWORK_CONNECT.line)]
+    Connect(NetworkConnectArgs),
+    /// Create a network
+    #[command(override_usage = NETWORK_CREATE.line)]
+    Create(NetworkCreateArgs),
+    /// Disconnect a container from a network
+    #[command(override_usage = NETWORK_DISCONNECT.line)]
+    Disconnect(NetworkDisconnectArgs),
+    /// Display detailed information on one or more networks
+    #[command(override_usage = NETWORK_INSPECT.line)]
+    Inspect(NetworkInspectArgs),
+    /// List networks
+    #[command(visible_alias = "list", override_usage = NETWORK_LS.line)]
+    Ls(NetworkLsArgs),
+    /// Remove all unused networks
+    #[command(override_usage = NETWORK_PRUNE.line)]
+    Prune(NetworkPruneArgs),
+    /// Remove one or more networks
+    #[command(visible_alias = "remove", override_usage = NETWORK_RM.line)]
+    Rm(NetworkRmArgs),
 }
 
 /// Commands that take container names and nothing else (`pause`,
@@ -1612,6 +1660,151 @@ pub struct VolumeRmArgs {
     pub force: bool,
     /// VOLUME
     #[arg(value_name = "VOLUME")]
+    pub args: Vec<String>,
+}
+
+/// `network create`.
+#[derive(Debug, Args)]
+pub struct NetworkCreateArgs {
+    /// Enable manual container attachment
+    #[arg(long = "attachable")]
+    pub attachable: bool,
+    /// Auxiliary IPv4 or IPv6 addresses used by Network driver
+    #[arg(long = "aux-address", value_name = "map", action = ArgAction::Append)]
+    pub aux_address: Vec<String>,
+    /// Driver to manage the Network
+    #[arg(
+        short = 'd',
+        long = "driver",
+        value_name = "string",
+        default_value = "bridge"
+    )]
+    pub driver: String,
+    /// IPv4 or IPv6 Gateway for the master subnet
+    #[arg(long = "gateway", value_name = "strings", action = ArgAction::Append)]
+    pub gateway: Vec<String>,
+    /// Restrict external access to the network
+    #[arg(long = "internal")]
+    pub internal: bool,
+    /// Allocate container ip from a sub-range
+    #[arg(long = "ip-range", value_name = "strings", action = ArgAction::Append)]
+    pub ip_range: Vec<String>,
+    /// IP Address Management Driver
+    #[arg(long = "ipam-driver", value_name = "string", default_value = "default")]
+    pub ipam_driver: String,
+    /// Set IPAM driver specific options
+    #[arg(long = "ipam-opt", value_name = "map", action = ArgAction::Append)]
+    pub ipam_opt: Vec<String>,
+    /// Enable or disable IPv6 networking
+    #[arg(long = "ipv6")]
+    pub ipv6: bool,
+    /// Set metadata on a network
+    #[arg(long = "label", value_name = "list", action = ArgAction::Append)]
+    pub label: Vec<String>,
+    /// Set driver specific options
+    #[arg(short = 'o', long = "opt", value_name = "map", action = ArgAction::Append)]
+    pub opt: Vec<String>,
+    /// Subnet in CIDR format that represents a network segment
+    #[arg(long = "subnet", value_name = "strings", action = ArgAction::Append)]
+    pub subnet: Vec<String>,
+    /// NETWORK
+    #[arg(value_name = "NETWORK")]
+    pub args: Vec<String>,
+}
+
+/// `network ls`.
+#[derive(Debug, Args)]
+pub struct NetworkLsArgs {
+    /// Provide filter values (e.g. "driver=bridge")
+    #[arg(short = 'f', long = "filter", value_name = "filter", action = ArgAction::Append)]
+    pub filter: Vec<String>,
+    /// Format output using a custom template: 'table', 'table TEMPLATE', 'json', or a Go template
+    #[arg(long = "format", value_name = "string")]
+    pub format: Option<String>,
+    /// Do not truncate the output
+    #[arg(long = "no-trunc")]
+    pub no_trunc: bool,
+    /// Only display network IDs
+    #[arg(short = 'q', long = "quiet")]
+    pub quiet: bool,
+    /// (no arguments)
+    #[arg(hide = true)]
+    pub args: Vec<String>,
+}
+
+/// `network inspect`.
+#[derive(Debug, Args)]
+pub struct NetworkInspectArgs {
+    /// Format output using a custom template: 'json' or a Go template
+    #[arg(short = 'f', long = "format", value_name = "string")]
+    pub format: Option<String>,
+    /// Verbose output for diagnostics
+    #[arg(short = 'v', long = "verbose")]
+    pub verbose: bool,
+    /// NETWORK
+    #[arg(value_name = "NETWORK")]
+    pub args: Vec<String>,
+}
+
+/// `network rm`.
+#[derive(Debug, Args)]
+pub struct NetworkRmArgs {
+    /// Do not error if the network does not exist
+    #[arg(short = 'f', long = "force")]
+    pub force: bool,
+    /// NETWORK
+    #[arg(value_name = "NETWORK")]
+    pub args: Vec<String>,
+}
+
+/// `network prune`.
+#[derive(Debug, Args)]
+pub struct NetworkPruneArgs {
+    /// Provide filter values (e.g. "until=<timestamp>")
+    #[arg(long = "filter", value_name = "filter", action = ArgAction::Append)]
+    pub filter: Vec<String>,
+    /// Do not prompt for confirmation
+    #[arg(short = 'f', long = "force")]
+    pub force: bool,
+    /// (no arguments)
+    #[arg(hide = true)]
+    pub args: Vec<String>,
+}
+
+/// `network connect`.
+#[derive(Debug, Args)]
+pub struct NetworkConnectArgs {
+    /// Add network-scoped alias for the container
+    #[arg(long = "alias", value_name = "strings", action = ArgAction::Append)]
+    pub alias: Vec<String>,
+    /// driver options for the network
+    #[arg(long = "driver-opt", value_name = "strings", action = ArgAction::Append)]
+    pub driver_opt: Vec<String>,
+    /// IPv4 address (e.g., "172.30.100.104")
+    #[arg(long = "ip", value_name = "string")]
+    pub ip: Option<String>,
+    /// IPv6 address (e.g., "2001:db8::33")
+    #[arg(long = "ip6", value_name = "string")]
+    pub ip6: Option<String>,
+    /// Add link to another container
+    #[arg(long = "link", value_name = "list", action = ArgAction::Append)]
+    pub link: Vec<String>,
+    /// Add a link-local address for the container
+    #[arg(long = "link-local-ip", value_name = "strings", action = ArgAction::Append)]
+    pub link_local_ip: Vec<String>,
+    /// NETWORK CONTAINER
+    #[arg(value_name = "ARGS")]
+    pub args: Vec<String>,
+}
+
+/// `network disconnect`.
+#[derive(Debug, Args)]
+pub struct NetworkDisconnectArgs {
+    /// Force the container to disconnect from a network
+    #[arg(short = 'f', long = "force")]
+    pub force: bool,
+    /// NETWORK CONTAINER
+    #[arg(value_name = "ARGS")]
     pub args: Vec<String>,
 }
 

@@ -108,6 +108,7 @@ fn berth_containers_match_the_docker_cli() {
         running(&s, &mut c);
         lifecycle(&s, &scratch, &mut c);
         volumes(&s, &mut c);
+        networks(&s, &mut c);
         bad_flags(&s, &mut c);
     }
     // clean up whatever a failed check left
@@ -289,8 +290,13 @@ fn lifecycle(s: &Side, scratch: &Path, c: &mut Checks) {
     s.same_with(c, &["logs", "-t", "{}top"], None, &|s| {
         s.lines()
             .map(|l| {
+                // RFC 3339 with up to nine digits of seconds (Go drops
+                // trailing zeros): its shape, not its length
                 l.split_once(' ')
-                    .map(|(t, r)| format!("{}|{r}", t.len()))
+                    .map(|(t, r)| {
+                        let shape = t.len() >= 21 && t.len() <= 30 && t.ends_with('Z');
+                        format!("{shape}|{r}")
+                    })
                     .unwrap_or_default()
             })
             .collect::<Vec<_>>()
@@ -493,6 +499,42 @@ fn lifecycle(s: &Side, scratch: &Path, c: &mut Checks) {
         c,
         &["container", "prune", "-f", "--filter", "label=nosuchlabel"],
     );
+}
+
+fn networks(s: &Side, c: &mut Checks) {
+    // an id is printed: its length is what both share
+    s.same_with(
+        c,
+        &["network", "create", "--internal", "--label", "a=b", "{}net"],
+        None,
+        &|s| s.trim().len().to_string(),
+    );
+    s.same(
+        c,
+        &[
+            "network",
+            "ls",
+            "--filter",
+            "name={}net",
+            "--format",
+            "{{.Name}} {{.Driver}} {{.Scope}} {{.Internal}} {{.Labels}}",
+        ],
+    );
+    s.same(
+        c,
+        &[
+            "network",
+            "inspect",
+            "--format",
+            "{{.Name}} {{.Driver}} {{.Internal}} {{.Labels}}",
+            "{}net",
+        ],
+    );
+    s.same(c, &["network", "create", "--subnet", "bogus", "{}bad"]);
+    s.same(c, &["network", "rm", "{}net"]);
+    s.same(c, &["network", "rm", "{}net"]);
+    s.same(c, &["network", "rm", "-f", "{}net"]);
+    s.same(c, &["network", "connect", "{}net"]);
 }
 
 fn volumes(s: &Side, c: &mut Checks) {

@@ -8,12 +8,15 @@
 pub mod auth;
 pub mod container;
 pub mod image;
+pub mod network;
 pub mod system;
 pub mod volume;
 
 use crate::app::App;
 use crate::cli as u;
-use crate::cli::{Command, ContainerCommand, ImageCommand, SystemCommand, Usage, VolumeCommand};
+use crate::cli::{
+    Command, ContainerCommand, ImageCommand, NetworkCommand, SystemCommand, Usage, VolumeCommand,
+};
 use crate::cli::{
     EVENTS, HISTORY, IMAGE_HISTORY, IMAGE_IMPORT, IMAGE_INSPECT, IMAGE_LOAD, IMAGE_LS, IMAGE_PRUNE,
     IMAGE_PULL, IMAGE_PUSH, IMAGE_RM, IMAGE_SAVE, IMAGE_TAG, IMAGES, IMPORT, INFO, INSPECT, LOAD,
@@ -77,6 +80,17 @@ pub fn run(app: &App, cmd: Command) -> Result<(), CliError> {
         Command::Update(a) => container::update::run(app, &a, u::UPDATE),
         Command::Port(a) => container::port::run(app, &a, u::PORT),
         Command::Container(c) => run_container(app, c),
+        Command::Network(c) => match c {
+            NetworkCommand::Connect(a) => network::connect::run(app, &a, u::NETWORK_CONNECT),
+            NetworkCommand::Create(a) => network::create::run(app, &a, u::NETWORK_CREATE),
+            NetworkCommand::Disconnect(a) => {
+                network::connect::disconnect(app, &a, u::NETWORK_DISCONNECT)
+            }
+            NetworkCommand::Inspect(a) => network::inspect::run(app, &a, u::NETWORK_INSPECT),
+            NetworkCommand::Ls(a) => network::list::run(app, &a, u::NETWORK_LS),
+            NetworkCommand::Prune(a) => network::prune::run(app, &a, u::NETWORK_PRUNE),
+            NetworkCommand::Rm(a) => network::remove::run(app, &a, u::NETWORK_RM),
+        },
         Command::Volume(c) => match c {
             VolumeCommand::Create(a) => volume::create::run(app, &a, u::VOLUME_CREATE),
             VolumeCommand::Inspect(a) => volume::inspect::run(app, &a, u::VOLUME_INSPECT),
