@@ -260,6 +260,27 @@ impl crate::Engine {
     }
 
     /// `GET /exec/{id}/json`.
+    /// Before a container's shim goes: asks it how the container's
+    /// running execs ended, so that inspect reports their real exit codes.
+    pub(crate) fn settle_execs(&self, container_id: &str, shim: &berth_shim::Client) {
+        let running: Vec<String> = self
+            .execs
+            .lock()
+            .iter()
+            .filter(|(_, e)| e.container_id == container_id && e.running)
+            .map(|(id, _)| id.clone())
+            .collect();
+        for id in running {
+            if let Ok(state) = shim.exec_state(&id)
+                && let Some(x) = self.execs.lock().get_mut(&id)
+            {
+                x.pid = state.pid as i64;
+                x.running = state.running;
+                x.exit_code = state.exit_code.map(|c| c as i64);
+            }
+        }
+    }
+
     pub fn inspect_exec(&self, exec_id: &str) -> Result<ExecInspect, ContainerError> {
         let mut exec = self
             .execs

@@ -37,6 +37,7 @@ impl crate::Engine {
                             .unwrap_or_else(|| engine.lost_exit(&id))
                     }
                 };
+                engine.settle_execs(&id, &client);
                 let _ = client.shutdown();
                 engine.on_exit(&id, &status, started.elapsed());
             })
