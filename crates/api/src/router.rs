@@ -14,7 +14,7 @@ use crate::error::ApiError;
 use crate::request::Query;
 use crate::response::{self, Response};
 use crate::routes::{
-    auth, container_fs, container_stats, containers, events, exec, images, networks, system,
+    auth, container_fs, container_stats, containers, events, exec, images, networks, swarm, system,
     volumes,
 };
 
@@ -157,6 +157,16 @@ async fn route(
         (&M::DELETE, ["networks", id]) => networks::remove(ctx, id).await,
         (&M::POST, ["networks", id, "connect"]) => networks::connect(ctx, id, req).await,
         (&M::POST, ["networks", id, "disconnect"]) => networks::disconnect(ctx, id, req).await,
+
+        (&M::POST, ["swarm", "leave"]) => Err(swarm::leave()),
+        (&M::POST, ["swarm", "init" | "join"]) => Err(swarm::unsupported()),
+        (
+            _,
+            [
+                "swarm" | "services" | "tasks" | "nodes" | "secrets" | "configs",
+                ..,
+            ],
+        ) => Err(swarm::not_a_manager()),
 
         _ => Err(ApiError::not_found("page not found")),
     }

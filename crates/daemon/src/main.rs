@@ -71,36 +71,43 @@ fn run(args: Args) -> anyhow::Result<()> {
             .context("opening the engine")?
             .context("opening the engine")?;
         let engine = Arc::new(engine);
-        {
-            let engine = engine.clone();
-            tokio::task::spawn_blocking(move || engine.run_containers())
-                .await
-                .context("re-adopting containers")?
-                .context("re-adopting containers")?;
-        }
-        let mut listeners = Vec::new();
         let mut sockets = Vec::new();
-        for address in &addresses {
-            let listener = Listener::bind(address, tls.as_ref(), &args.group)
-                .with_context(|| format!("listening on {address}"))?;
-            if let Address::Unix(path) = address {
-                sockets.push(path.clone());
+        let served = async {
+            {
+                let engine = engine.clone();
+                tokio::task::spawn_blocking(move || engine.run_containers())
+                    .await
+                    .context("re-adopting containers")?
+                    .context("re-adopting containers")?;
             }
-            tracing::info!("API listening on {address}");
-            listeners.push(listener);
+            let mut listeners = Vec::new();
+            for address in &addresses {
+                let listener = Listener::bind(address, tls.as_ref(), &args.group)
+                    .with_context(|| format!("listening on {address}"))?;
+                if let Address::Unix(path) = address {
+                    sockets.push(path.clone());
+                }
+                tracing::info!("API listening on {address}");
+                listeners.push(listener);
+            }
+            tracing::info!(
+                "berthd {} started (data root {}, exec root {})",
+                berth_engine::BERTH_VERSION,
+                args.data_root.display(),
+                args.exec_root.display()
+            );
+            let shutdown = shutdown_signal()?;
+            berth_api::serve(listeners, engine.clone(), shutdown).await;
+            anyhow::Ok(())
         }
-        tracing::info!(
-            "berthd {} started (data root {}, exec root {})",
-            berth_engine::BERTH_VERSION,
-            args.data_root.display(),
-            args.exec_root.display()
-        );
-        let shutdown = shutdown_signal()?;
-        berth_api::serve(listeners, engine.clone(), shutdown).await;
+        .await;
+        // Also when starting failed half-way: what the engine set up on
+        // the host (bridges, firewall table, parent cgroup) goes if unused.
         engine.shutdown();
         for path in sockets {
             let _ = std::fs::remove_file(path);
         }
+        served?;
         tracing::info!("berthd stopped");
         anyhow::Ok(())
     });

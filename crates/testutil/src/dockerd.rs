@@ -197,6 +197,19 @@ impl Dockerd {
     pub fn shutdown(&mut self) -> Vec<String> {
         self.done = true;
         let mut leaks = Vec::new();
+        // dockerd keeps containers and the bridges of its user networks
+        // across restarts: what a test made goes before dockerd does.
+        if self.child.is_some() {
+            let ids = self.docker(&["ps", "-aq"]).output().map(|o| o.stdout);
+            let ids = String::from_utf8_lossy(&ids.unwrap_or_default()).into_owned();
+            let ids: Vec<&str> = ids.split_whitespace().collect();
+            if !ids.is_empty() {
+                let mut rm = vec!["rm", "-f", "-v"];
+                rm.extend(ids);
+                let _ = self.docker(&rm).output();
+            }
+            let _ = self.docker(&["network", "prune", "-f"]).output();
+        }
         if let Some(mut child) = self.child.take() {
             let pid = child.id();
             signal(pid, "TERM");

@@ -8,5 +8,6 @@ pub mod events;
 pub mod exec;
 pub mod images;
 pub mod networks;
+pub mod swarm;
 pub mod system;
 pub mod volumes;

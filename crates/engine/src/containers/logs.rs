@@ -247,7 +247,9 @@ mod tests {
             }
         );
         assert!(LogOptions::parse(&[("max-size".into(), "x".into())].into()).is_err());
-        assert!(LogOptions::parse(&[("max-file".into(), "3".into())].into()).is_err());
+        // dockerd's json-file takes max-file alone (no rotation without a size)
+        assert!(LogOptions::parse(&[("max-file".into(), "3".into())].into()).is_ok());
+        assert!(LogOptions::parse(&[("max-file".into(), "0".into())].into()).is_err());
         assert!(LogOptions::parse(&[("bogus".into(), "3".into())].into()).is_err());
         assert_eq!(parse_size("10k"), Some(10240));
         assert_eq!(parse_size("100"), Some(100));
