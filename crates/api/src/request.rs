@@ -85,7 +85,24 @@ pub async fn json_body<T: DeserializeOwned>(body: Incoming) -> Result<T, ApiErro
     } else {
         bytes
     };
-    serde_json::from_slice(&bytes).map_err(|e| ApiError::bad_request(format!("invalid JSON: {e}")))
+    let invalid = |e: serde_json::Error| ApiError::bad_request(format!("invalid JSON: {e}"));
+    let mut value: serde_json::Value = serde_json::from_slice(&bytes).map_err(invalid)?;
+    drop_nulls(&mut value);
+    serde_json::from_value(value).map_err(invalid)
+}
+
+/// Removes the `null` members of every object: Go's decoder leaves a field
+/// at its zero value on `null`, and clients (docker-py) send `null` for
+/// what they leave unset; absent is how our types say "zero".
+fn drop_nulls(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::Object(map) => {
+            map.retain(|_, v| !v.is_null());
+            map.values_mut().for_each(drop_nulls);
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(drop_nulls),
+        _ => {}
+    }
 }
 
 async fn collect_limited(mut body: Incoming, limit: usize) -> Result<Bytes, ApiError> {

@@ -78,6 +78,8 @@ fn attachment(
         att.ipv4 = parse_ip(&field("IPv4Address"), true)?;
         att.ipv6 = parse_ip(&field("IPv6Address"), false)?;
         att.aliases = s.aliases.clone().unwrap_or_default();
+        att.ipam_config = s.ipam_config.clone().filter(|v| !v.is_null());
+        att.driver_opts = s.driver_opts.clone();
         if !s.mac_address.is_empty() {
             att.mac = Some(s.mac_address.clone());
         }
@@ -587,16 +589,8 @@ impl crate::Engine {
                 mac_address: att.mac.clone().unwrap_or_default(),
                 ..Default::default()
             };
-            if att.ipv4.is_some() || att.ipv6.is_some() {
-                let mut m = serde_json::Map::new();
-                if let Some(ip) = att.ipv4 {
-                    m.insert("IPv4Address".into(), ip.to_string().into());
-                }
-                if let Some(ip) = att.ipv6 {
-                    m.insert("IPv6Address".into(), ip.to_string().into());
-                }
-                s.ipam_config = Some(serde_json::Value::Object(m));
-            }
+            s.ipam_config = att.ipam_config.clone();
+            s.driver_opts = att.driver_opts.clone();
             if let Some(ep) = ep.filter(|_| live) {
                 s.endpoint_id = ep.endpoint_id.clone();
                 s.mac_address = ep.mac.clone();

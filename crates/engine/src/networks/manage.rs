@@ -228,11 +228,8 @@ impl crate::Engine {
         if name.is_empty() {
             return Err(NetworkError::Invalid("network name cannot be empty".into()));
         }
-        if !crate::containers::names::valid_name(&name) {
-            return Err(NetworkError::Invalid(format!(
-                "invalid network name {name:?}: only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed"
-            )));
-        }
+        // dockerd puts no rule on network names beyond that (spaces are
+        // fine: the bridge is named from the id, never from the name).
         let driver = if req.driver.is_empty() {
             BRIDGE.to_string()
         } else {
@@ -255,7 +252,14 @@ impl crate::Engine {
             })?),
             None => None,
         };
-        let enable_ipv6 = req.enable_ipv6.unwrap_or(false);
+        // An IPv6 subnet asks for IPv6 (dockerd 20.10 took such a request
+        // too, and docker-py relies on it).
+        let v6_subnet = req
+            .ipam
+            .as_ref()
+            .and_then(|i| i.config.as_ref())
+            .is_some_and(|c| c.iter().any(|c| c.subnet.contains(':')));
+        let enable_ipv6 = req.enable_ipv6.unwrap_or(false) || v6_subnet;
         let _net = self.networks.lock();
         let _host = HostLock::take();
         let existing = store::networks(&self.db.conn())?;
@@ -296,17 +300,8 @@ impl crate::Engine {
                 ));
             }
             let subnet: Subnet = c.subnet.parse()?;
-            if subnet.to_string() != c.subnet {
-                return Err(NetworkError::Invalid(format!(
-                    "invalid subnet {}: it should be {subnet}",
-                    c.subnet
-                )));
-            }
-            if !subnet.is_ipv4() && !enable_ipv6 {
-                return Err(NetworkError::Invalid(
-                    "IPv6 subnet given without --ipv6 (EnableIPv6)".into(),
-                ));
-            }
+            // (dockerd takes the network of a subnet given with host bits,
+            // `2001:db8::1/64` as `2001:db8::/64`.)
             ipam::check_overlap(&subnet, &in_use)
                 .map_err(|e| NetworkError::Forbidden(format!("invalid pool request: {e}")))?;
             let gateway = (!c.gateway.is_empty())
@@ -580,11 +575,8 @@ pub fn network_view(net: &NetworkRecord, eps: &[(String, String, EndpointRecord)
         enable_ipv6: net.enable_ipv6,
         ipam: Ipam {
             driver: "default".into(),
-            options: if net.predefined() {
-                None
-            } else {
-                Some(BTreeMap::new())
-            },
+            // null when none were given, as dockerd 20.10 shows it
+            options: None,
             config: Some(config),
         },
         internal: net.internal,

@@ -216,6 +216,12 @@ pub struct Attachment {
     pub ipv4: Option<IpAddr>,
     pub ipv6: Option<IpAddr>,
     pub mac: Option<String>,
+    /// The endpoint's `IPAMConfig` and `DriverOpts` as the client gave
+    /// them, shown back by inspect as dockerd does.
+    #[serde(default)]
+    pub ipam_config: Option<serde_json::Value>,
+    #[serde(default)]
+    pub driver_opts: Option<std::collections::BTreeMap<String, String>>,
 }
 
 /// A published port, as chosen at start.
