@@ -38,8 +38,10 @@
 //! Files: [`store`] (the tables), [`manage`] (create, remove, list,
 //! inspect, prune, start and stop of the daemon), [`endpoint`] (containers
 //! joining and leaving networks, connect/disconnect, inspect's
-//! `NetworkSettings`), [`ports`] (published ports).
+//! `NetworkSettings`), [`ports`] (published ports), [`dns`] (the embedded
+//! DNS at 127.0.0.11 on user-defined networks).
 
+pub mod dns;
 pub mod endpoint;
 pub mod manage;
 pub mod ports;
@@ -255,6 +257,9 @@ pub struct EndpointRecord {
 pub struct Networking {
     host: Host,
     lock: Mutex<()>,
+    /// The embedded DNS server, once [`crate::Engine::run_containers`]
+    /// started it.
+    dns: std::sync::OnceLock<berth_network::dns::DnsServer>,
 }
 
 impl Networking {
@@ -262,6 +267,7 @@ impl Networking {
         Networking {
             host: Host::new(None, berth_network::firewall::nftables(nft_table, None)),
             lock: Mutex::new(()),
+            dns: std::sync::OnceLock::new(),
         }
     }
 

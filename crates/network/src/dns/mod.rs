@@ -321,9 +321,7 @@ impl Server {
                         }
                     }
                     Ready::HostFwd(fam) => self.upstream_replies(None, fam, &mut buf),
-                    Ready::ContainerFwd(id, fam) => {
-                        self.upstream_replies(Some(&id), fam, &mut buf)
-                    }
+                    Ready::ContainerFwd(id, fam) => self.upstream_replies(Some(&id), fam, &mut buf),
                     Ready::Udp(id) => self.queries(&id, &mut buf),
                     Ready::Tcp(id) => self.accept(&id),
                 }
@@ -485,10 +483,13 @@ impl Server {
             let sock = match container {
                 None if fam == 4 => Some(&self.fwd4),
                 None => self.fwd6.as_ref(),
-                Some(id) => self
-                    .entries
-                    .get(id)
-                    .and_then(|e| if fam == 4 { e.fwd4.as_ref() } else { e.fwd6.as_ref() }),
+                Some(id) => self.entries.get(id).and_then(|e| {
+                    if fam == 4 {
+                        e.fwd4.as_ref()
+                    } else {
+                        e.fwd6.as_ref()
+                    }
+                }),
             };
             let Some(sock) = sock else {
                 return;
@@ -549,7 +550,9 @@ impl Server {
             }
             if let Ok(mut q) = Query::parse(&p.packet) {
                 q.id = p.client_id;
-                let _ = entry.udp.send_to(&q.answer(packet::SERVFAIL, &[]), p.client);
+                let _ = entry
+                    .udp
+                    .send_to(&q.answer(packet::SERVFAIL, &[]), p.client);
             }
         }
     }
@@ -641,7 +644,9 @@ fn relay_tcp(query: &[u8], netns: &Path, upstreams: &[Upstream]) -> Option<Vec<u
     for up in upstreams {
         let connect = || TcpStream::connect_timeout(&up.addr, UPSTREAM_TIMEOUT);
         let stream = if up.in_container {
-            netns::run_in(Some(netns), connect).ok().and_then(|r| r.ok())
+            netns::run_in(Some(netns), connect)
+                .ok()
+                .and_then(|r| r.ok())
         } else {
             connect().ok()
         };

@@ -177,7 +177,11 @@ pub enum Record {
 /// `a.b.c` as labels; over-long labels are cut to 63 bytes.
 fn encode_name(name: &str) -> Vec<u8> {
     let mut out = Vec::with_capacity(name.len() + 2);
-    for label in name.trim_end_matches('.').split('.').filter(|l| !l.is_empty()) {
+    for label in name
+        .trim_end_matches('.')
+        .split('.')
+        .filter(|l| !l.is_empty())
+    {
         let bytes = &label.as_bytes()[..label.len().min(63)];
         out.push(bytes.len() as u8);
         out.extend_from_slice(bytes);
