@@ -162,17 +162,23 @@ impl Engine {
             }
         };
         let netns = self.netns_path(id);
-        let on_user_network = match (
-            store::networks(&self.db.conn()),
-            store::endpoints(&self.db.conn()),
-        ) {
-            (Ok(nets), Ok(eps)) => eps.iter().any(|(n, c, _)| {
+        // One guard for both reads: a second `conn()` while the first is
+        // held would wait for itself.
+        let read = {
+            let conn = self.db.conn();
+            store::networks(&conn).and_then(|n| Ok((n, store::endpoints(&conn)?)))
+        };
+        let on_user_network = match read {
+            Ok((nets, eps)) => eps.iter().any(|(n, c, _)| {
                 c == id
                     && nets
                         .iter()
                         .any(|net| &net.id == n && net.driver == BRIDGE && !net.default_bridge)
             }),
-            _ => false,
+            Err(e) => {
+                tracing::warn!("container {id}: embedded DNS: reading endpoints: {e}");
+                false
+            }
         };
         if !on_user_network || !netns.exists() {
             server.unregister(id);
