@@ -636,6 +636,10 @@ fn embedded_dns_resolves_names_on_shared_networks_and_forwards_the_rest() {
         "cli",
         "--network",
         &net,
+        // No search domain from the host (busybox's nslookup would try
+        // `srv.<domain>` first).
+        "--dns-search",
+        ".",
         "busybox",
         "sleep",
         "300",
@@ -730,6 +734,8 @@ fn embedded_dns_resolves_names_on_shared_networks_and_forwards_the_rest() {
         "late",
         "--network",
         &other,
+        "--dns-search",
+        ".",
         "busybox",
         "sleep",
         "300",
