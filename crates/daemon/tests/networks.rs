@@ -152,14 +152,19 @@ fn containers_on_a_user_network_reach_each_other() {
     assert!(aliases.contains("web"), "{aliases}");
     // The legacy top-level fields are the default bridge's only (Docker).
     assert_eq!(inspect(&d, "srv", "{{.NetworkSettings.IPAddress}}"), "");
-    // Its own /etc/hosts names it; resolv.conf has no localhost resolver.
+    // Its own /etc/hosts names it; resolv.conf names the embedded DNS
+    // and no other localhost resolver.
     let hosts = ok(d.docker(&["exec", "srv", "cat", "/etc/hosts"]));
     assert!(
         hosts.contains(&format!("{ip}\t{} web", &srv[..12])),
         "{hosts}"
     );
     let resolv = ok(d.docker(&["exec", "srv", "cat", "/etc/resolv.conf"]));
-    assert!(!resolv.contains("nameserver 127."), "{resolv}");
+    let servers: Vec<&str> = resolv
+        .lines()
+        .filter(|l| l.starts_with("nameserver"))
+        .collect();
+    assert_eq!(servers, ["nameserver 127.0.0.11"], "{resolv}");
 
     // Another container on the network fetches it by address (busybox
     // nc: the static busybox's wget crashes in glibc's resolver code).
