@@ -29,8 +29,10 @@
 //!                 for every bridge network (idempotent); re-adopt containers;
 //!                 tear down endpoints of containers that died meanwhile
 //! container start netns file, per network: allocate + connect (eth0, eth1…);
-//!                 publish ports on the first non-internal network
-//! container exit  unpublish, disconnect, release, remove the netns file
+//!                 publish ports on the first non-internal network; on a
+//!                 user-defined network, the embedded DNS serves it
+//! container exit  embedded DNS off, unpublish, disconnect, release, remove
+//!                 the netns file
 //! berthd stop     with no container running: bridges and the nft table go
 //!                 (the records stay; the next start sets them up again)
 //! ```

@@ -678,3 +678,66 @@ fn write_message(s: &mut TcpStream, msg: &[u8]) -> std::io::Result<()> {
     out.extend_from_slice(msg);
     s.write_all(&out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `web` is 10.0.0.2 and fd00::2 for `a` only; 10.0.0.2 is `web`.
+    struct Fake;
+
+    impl Names for Fake {
+        fn addresses(&self, asker: &str, name: &str) -> Option<Vec<IpAddr>> {
+            (asker == "a" && name == "web")
+                .then(|| vec!["10.0.0.2".parse().unwrap(), "fd00::2".parse().unwrap()])
+        }
+        fn name_of(&self, asker: &str, ip: IpAddr) -> Option<String> {
+            (asker == "a" && ip == IpAddr::from([10, 0, 0, 2])).then(|| "web".to_string())
+        }
+    }
+
+    fn query(name: &str, qtype: u16) -> Query {
+        let mut p = vec![0, 7, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0];
+        for l in name.split('.') {
+            p.push(l.len() as u8);
+            p.extend_from_slice(l.as_bytes());
+        }
+        p.push(0);
+        p.extend_from_slice(&qtype.to_be_bytes());
+        p.extend_from_slice(&[0, 1]);
+        Query::parse(&p).unwrap()
+    }
+
+    fn answers(reply: &[u8]) -> u16 {
+        u16::from_be_bytes([reply[6], reply[7]])
+    }
+
+    #[test]
+    fn known_names_are_answered_by_family_and_scope() {
+        let a = local_answer(&Fake, "a", &query("web", packet::TYPE_A)).unwrap();
+        assert_eq!(answers(&a), 1);
+        assert!(a.ends_with(&[10, 0, 0, 2]));
+        let aaaa = local_answer(&Fake, "a", &query("web", packet::TYPE_AAAA)).unwrap();
+        assert_eq!(answers(&aaaa), 1);
+        // A name of ours with no record of the type: empty NOERROR.
+        let mx = local_answer(&Fake, "a", &query("web", 15)).unwrap();
+        assert_eq!((answers(&mx), mx[3] & 0x0F), (0, packet::NOERROR));
+        // Another container does not share the network: forwarded.
+        assert!(local_answer(&Fake, "b", &query("web", packet::TYPE_A)).is_none());
+        assert!(local_answer(&Fake, "a", &query("example.com", packet::TYPE_A)).is_none());
+        let ptr = local_answer(
+            &Fake,
+            "a",
+            &query("2.0.0.10.in-addr.arpa", packet::TYPE_PTR),
+        );
+        assert!(ptr.unwrap().ends_with(&[0, 5, 3, b'w', b'e', b'b', 0]));
+        assert!(
+            local_answer(
+                &Fake,
+                "a",
+                &query("3.0.0.10.in-addr.arpa", packet::TYPE_PTR)
+            )
+            .is_none()
+        );
+    }
+}
