@@ -95,6 +95,13 @@ pub struct Args {
     #[arg(long, default_value = "berth", value_name = "NAME")]
     pub nft_table: String,
 
+    /// DNS server of containers that name none (`--dns` of run): written
+    /// to resolv.conf on the default bridge, and asked by the embedded DNS
+    /// (127.0.0.11) on user-defined networks, from berthd's own network
+    /// namespace. Repeatable. [default: the host's resolv.conf]
+    #[arg(long = "dns", value_name = "IP")]
+    pub dns: Vec<std::net::IpAddr>,
+
     /// Labels of this daemon, shown by `info`. Repeatable.
     #[arg(long = "label", value_name = "KEY=VALUE")]
     pub labels: Vec<String>,

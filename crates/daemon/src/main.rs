@@ -140,6 +140,7 @@ fn engine_config(args: &Args) -> anyhow::Result<Config> {
     config.bridge_name = args.bridge.clone();
     config.bip = args.bip.clone();
     config.nft_table = args.nft_table.clone();
+    config.dns = args.dns.clone();
     Ok(config)
 }
 

@@ -3,11 +3,14 @@
 //! a user-defined network reaching each other, published ports from the
 //! host on 127.0.0.1 and on the bridge gateway (and freed after stop, and
 //! refused when taken), internal networks, Docker's errors, inspect, live
-//! connect/disconnect, and `kill -9` of berthd with a published port.
+//! connect/disconnect, `kill -9` of berthd with a published port, and the
+//! embedded DNS (127.0.0.11) on user-defined networks.
 //!
 //! All traffic stays on this machine: 127.0.0.1, the daemon's bridges and
 //! the containers' addresses. Name lookups that must fail go to
-//! `--dns 127.0.0.1` inside the container, so no query leaves it.
+//! `--dns 127.0.0.1` inside the container, so no query leaves it; the
+//! embedded DNS test starts berthd with `--dns` naming a resolver the test
+//! runs on a loopback address of the host.
 //! Root only; every test skips loudly otherwise.
 
 mod support;
@@ -21,6 +24,11 @@ use support::*;
 
 /// A berthd with a `busybox:latest` imported from a busybox rootfs.
 fn daemon_with_busybox(test: &str) -> Option<(Berthd, tempfile::TempDir)> {
+    daemon_with_busybox_args(test, &[])
+}
+
+/// The same, with berthd started with `args`.
+fn daemon_with_busybox_args(test: &str, args: &[&str]) -> Option<(Berthd, tempfile::TempDir)> {
     if !require_root(test) {
         return None;
     }
@@ -47,7 +55,7 @@ fn daemon_with_busybox(test: &str) -> Option<(Berthd, tempfile::TempDir)> {
         .status()
         .unwrap();
     assert!(status.success());
-    let d = berthd(&[]);
+    let d = berthd(args);
     ok(d.docker(&["import", tar.to_str().unwrap(), "busybox:latest"]));
     Some((d, dir))
 }
@@ -144,14 +152,19 @@ fn containers_on_a_user_network_reach_each_other() {
     assert!(aliases.contains("web"), "{aliases}");
     // The legacy top-level fields are the default bridge's only (Docker).
     assert_eq!(inspect(&d, "srv", "{{.NetworkSettings.IPAddress}}"), "");
-    // Its own /etc/hosts names it; resolv.conf has no localhost resolver.
+    // Its own /etc/hosts names it; resolv.conf names the embedded DNS
+    // and no other localhost resolver.
     let hosts = ok(d.docker(&["exec", "srv", "cat", "/etc/hosts"]));
     assert!(
         hosts.contains(&format!("{ip}\t{} web", &srv[..12])),
         "{hosts}"
     );
     let resolv = ok(d.docker(&["exec", "srv", "cat", "/etc/resolv.conf"]));
-    assert!(!resolv.contains("nameserver 127."), "{resolv}");
+    let servers: Vec<&str> = resolv
+        .lines()
+        .filter(|l| l.starts_with("nameserver"))
+        .collect();
+    assert_eq!(servers, ["nameserver 127.0.0.11"], "{resolv}");
 
     // Another container on the network fetches it by address (busybox
     // nc: the static busybox's wget crashes in glibc's resolver code).
@@ -477,4 +490,322 @@ fn kill9_of_berthd_keeps_a_published_port_working() {
     ok(d.docker(&["rm", "-f", "web"]));
     endpoint_gone(&d, &bridge_id, &web);
     assert!(http_get(&format!("127.0.0.1:{port}")).is_none());
+}
+
+/// A resolver on the host's loopback (a 127.53.x.y address of its own,
+/// port 53) that answers `outside.test` with [`OUTSIDE`] and everything
+/// else with NXDOMAIN, and keeps the names it was asked.
+struct TestResolver {
+    ip: std::net::Ipv4Addr,
+    asked: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+const OUTSIDE: &str = "10.253.1.2";
+
+impl TestResolver {
+    fn start() -> TestResolver {
+        use berth_network::dns::packet::{self, Query, Record};
+        let pid = std::process::id();
+        let ip = std::net::Ipv4Addr::new(127, 53, (pid >> 8) as u8, (pid as u8).max(1));
+        let sock = std::net::UdpSocket::bind((ip, 53)).expect("bind the test resolver");
+        sock.set_read_timeout(Some(Duration::from_millis(100)))
+            .unwrap();
+        let asked = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (a, s) = (asked.clone(), stop.clone());
+        let thread = std::thread::spawn(move || {
+            let mut buf = [0u8; 1500];
+            while !s.load(std::sync::atomic::Ordering::Relaxed) {
+                let Ok((n, from)) = sock.recv_from(&mut buf) else {
+                    continue;
+                };
+                let Ok(q) = Query::parse(&buf[..n]) else {
+                    continue;
+                };
+                a.lock().unwrap().push(q.name.clone());
+                let reply = if q.name == "outside.test" {
+                    let records: Vec<Record> = if q.qtype == packet::TYPE_A {
+                        vec![Record::Addr(OUTSIDE.parse().unwrap())]
+                    } else {
+                        Vec::new()
+                    };
+                    q.answer(packet::NOERROR, &records)
+                } else {
+                    q.answer(packet::NXDOMAIN, &[])
+                };
+                let _ = sock.send_to(&reply, from);
+            }
+        });
+        TestResolver {
+            ip,
+            asked,
+            stop,
+            thread: Some(thread),
+        }
+    }
+
+    fn asked(&self, name: &str) -> bool {
+        self.asked.lock().unwrap().iter().any(|n| n == name)
+    }
+}
+
+impl Drop for TestResolver {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// `nslookup` in container `c`: its output if it succeeds, else its
+/// output and errors.
+fn nslookup(d: &Berthd, c: &str, name: &str) -> Result<String, String> {
+    let out = d.docker(&["exec", c, "nslookup", name]);
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    if out.status.success() {
+        Ok(stdout)
+    } else {
+        Err(format!(
+            "nslookup {name} in {c}: {}\n{stdout}{}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        ))
+    }
+}
+
+/// A query for `name` (type A) with id 0x4242.
+fn a_query(name: &str) -> Vec<u8> {
+    let mut q = vec![0x42, 0x42, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0];
+    for label in name.split('.') {
+        q.push(label.len() as u8);
+        q.extend_from_slice(label.as_bytes());
+    }
+    q.extend_from_slice(&[0, 0, 1, 0, 1]);
+    q
+}
+
+/// The addresses in the A records of a reply to [`a_query`].
+fn a_records(reply: &[u8], query_len: usize) -> Vec<std::net::Ipv4Addr> {
+    let mut out = Vec::new();
+    let mut pos = query_len;
+    while pos + 16 <= reply.len() {
+        if reply[pos + 2..pos + 4] == [0, 1] && reply[pos + 10..pos + 12] == [0, 4] {
+            out.push(std::net::Ipv4Addr::new(
+                reply[pos + 12],
+                reply[pos + 13],
+                reply[pos + 14],
+                reply[pos + 15],
+            ));
+        }
+        pos += 12 + usize::from(u16::from_be_bytes([reply[pos + 10], reply[pos + 11]]));
+    }
+    out
+}
+
+#[test]
+fn embedded_dns_resolves_names_on_shared_networks_and_forwards_the_rest() {
+    let test = "embedded_dns_resolves_names_on_shared_networks_and_forwards_the_rest";
+    if !require_root(test) {
+        return;
+    }
+    let resolver = TestResolver::start();
+    let upstream = resolver.ip.to_string();
+    let Some((mut d, _dir)) = daemon_with_busybox_args(test, &["--dns", &upstream]) else {
+        return;
+    };
+    let net = berth_testutil::unique("dns");
+    let other = berth_testutil::unique("dnso");
+    ok(d.docker(&["network", "create", &net]));
+    ok(d.docker(&["network", "create", &other]));
+    let mut args = vec![
+        "run",
+        "-d",
+        "--name",
+        "srv",
+        "--network",
+        &net,
+        "--network-alias",
+        "web",
+    ];
+    args.extend_from_slice(HTTPD);
+    let srv = ok(d.docker(&args)).trim().to_string();
+    let key = format!("{{{{(index .NetworkSettings.Networks \"{net}\").IPAddress}}}}");
+    let ip = inspect(&d, "srv", &key);
+    ok(d.docker(&[
+        "run",
+        "-d",
+        "--name",
+        "cli",
+        "--network",
+        &net,
+        // No search domain from the host (busybox's nslookup would try
+        // `srv.<domain>` first).
+        "--dns-search",
+        ".",
+        "busybox",
+        "sleep",
+        "300",
+    ]));
+
+    // resolv.conf names the embedded DNS, keeps --dns-search/--dns-option.
+    // (Not on `cli`: busybox's nslookup always tries the search domains
+    // first.)
+    let resolv = ok(d.docker(&[
+        "run",
+        "--rm",
+        "--network",
+        &net,
+        "--dns-search",
+        "example.test",
+        "--dns-option",
+        "timeout:2",
+        "busybox",
+        "cat",
+        "/etc/resolv.conf",
+    ]));
+    assert!(resolv.contains("nameserver 127.0.0.11\n"), "{resolv}");
+    assert!(!resolv.contains(&upstream), "{resolv}");
+    assert!(resolv.contains("search example.test\n"), "{resolv}");
+    assert!(resolv.contains("options ndots:0 timeout:2\n"), "{resolv}");
+
+    // By name, alias and short id, at 127.0.0.11 and through resolv.conf.
+    for name in ["srv", "web", &srv[..12], "SRV"] {
+        let out = nslookup(&d, "cli", name)
+            .unwrap_or_else(|e| panic!("{name} did not resolve: {e}\nlog:\n{}", d.log()));
+        assert!(out.contains(&ip), "{name}: {out}");
+    }
+    let out = ok(d.docker(&["exec", "cli", "nslookup", "web", "127.0.0.11"]));
+    assert!(out.contains(&ip), "{out}");
+    // And a client connects by name (busybox nc; ping by name too).
+    let fetch = "printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 3 web 80";
+    let got = ok(d.docker(&["exec", "cli", "sh", "-c", fetch]));
+    assert!(got.contains("hello from berth"), "{got}");
+    ok(d.docker(&["exec", "cli", "ping", "-c", "1", "-W", "2", "srv"]));
+
+    // Two containers with one alias: both addresses.
+    ok(d.docker(&[
+        "run",
+        "-d",
+        "--name",
+        "srv2",
+        "--network",
+        &net,
+        "--network-alias",
+        "web",
+        "busybox",
+        "sleep",
+        "300",
+    ]));
+    let ip2 = inspect(&d, "srv2", &key);
+    let out = nslookup(&d, "cli", "web").unwrap_or_else(|e| panic!("{e}"));
+    assert!(out.contains(&ip) && out.contains(&ip2), "{out}");
+
+    // Unknown names go to berthd's --dns, asked from the host's side.
+    let out = nslookup(&d, "cli", "outside.test").unwrap_or_else(|e| panic!("{e}"));
+    assert!(out.contains(OUTSIDE), "{out}");
+    assert!(resolver.asked("outside.test"));
+    assert!(!resolver.asked("srv"), "a name of ours was forwarded");
+
+    // Another network does not see srv (its query is forwarded, and the
+    // resolver has never heard of it); nor does the default bridge, whose
+    // resolv.conf has berthd's --dns (the container's own loopback there).
+    let out = d.docker(&[
+        "run",
+        "--rm",
+        "--network",
+        &other,
+        "busybox",
+        "nslookup",
+        "srv",
+    ]);
+    assert!(!out.status.success(), "srv resolved on another network");
+    assert!(resolver.asked("srv"));
+    let resolv = ok(d.docker(&["run", "--rm", "busybox", "cat", "/etc/resolv.conf"]));
+    assert!(
+        resolv.contains(&format!("nameserver {upstream}\n")),
+        "{resolv}"
+    );
+    assert!(!resolv.contains("127.0.0.11"), "{resolv}");
+    let out = d.docker(&["run", "--rm", "busybox", "nslookup", "srv"]);
+    assert!(!out.status.success(), "srv resolved on the default bridge");
+    // Connected live to the network, a container resolves it.
+    ok(d.docker(&[
+        "run",
+        "-d",
+        "--name",
+        "late",
+        "--network",
+        &other,
+        "--dns-search",
+        ".",
+        "busybox",
+        "sleep",
+        "300",
+    ]));
+    assert!(nslookup(&d, "late", "srv").is_err());
+    ok(d.docker(&["network", "connect", &net, "late"]));
+    let out = nslookup(&d, "late", "srv").unwrap_or_else(|e| panic!("{e}"));
+    assert!(out.contains(&ip), "{out}");
+    ok(d.docker(&["network", "disconnect", &net, "late"]));
+    assert!(nslookup(&d, "late", "srv").is_err());
+
+    // Over TCP, and malformed packets, from the test itself inside cli's
+    // namespace.
+    let cli = inspect(&d, "cli", "{{.Id}}");
+    let netns = d.exec_root().join("netns").join(&cli);
+    let query = a_query("web");
+    let (tcp_reply, udp_reply) = berth_network::netns::run_in(Some(&netns), || {
+        let udp = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        udp.set_read_timeout(Some(Duration::from_secs(3))).unwrap();
+        let mut buf = [0u8; 1500];
+        // Garbage and a truncated query: FORMERR or nothing, never a crash.
+        for junk in [
+            &[0xffu8; 3][..],
+            &[0x12, 0x34, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 63, b'a'],
+        ] {
+            udp.send_to(junk, "127.0.0.11:53").unwrap();
+        }
+        let _ = udp.recv_from(&mut buf);
+        udp.send_to(&query, "127.0.0.11:53").unwrap();
+        let mut udp_reply = Vec::new();
+        for _ in 0..3 {
+            if let Ok((n, _)) = udp.recv_from(&mut buf)
+                && buf[..2] == [0x42, 0x42]
+            {
+                udp_reply = buf[..n].to_vec();
+                break;
+            }
+        }
+        let mut tcp = TcpStream::connect("127.0.0.11:53").unwrap();
+        tcp.set_read_timeout(Some(Duration::from_secs(3))).unwrap();
+        let mut msg = (query.len() as u16).to_be_bytes().to_vec();
+        msg.extend_from_slice(&query);
+        tcp.write_all(&msg).unwrap();
+        let mut len = [0u8; 2];
+        tcp.read_exact(&mut len).unwrap();
+        let mut tcp_reply = vec![0u8; usize::from(u16::from_be_bytes(len))];
+        tcp.read_exact(&mut tcp_reply).unwrap();
+        (tcp_reply, udp_reply)
+    })
+    .unwrap();
+    for reply in [&udp_reply, &tcp_reply] {
+        let mut got = a_records(reply, query.len());
+        got.sort();
+        let mut want: Vec<std::net::Ipv4Addr> = vec![ip.parse().unwrap(), ip2.parse().unwrap()];
+        want.sort();
+        assert_eq!(got, want, "reply {reply:?}");
+    }
+
+    // After kill -9 and a restart of berthd, the running containers are
+    // served again.
+    d.kill9();
+    d.restart();
+    let out = nslookup(&d, "cli", "srv").unwrap_or_else(|e| panic!("{e}"));
+    assert!(out.contains(&ip), "{out}");
+
+    ok(d.docker(&["rm", "-f", "srv", "srv2", "cli", "late"]));
+    ok(d.docker(&["network", "rm", &net, &other]));
 }

@@ -35,6 +35,11 @@ pub struct Config {
     /// `--nft-table`: Berth's nftables table (`inet <name>`), so that
     /// several berthd on one host keep their rules apart.
     pub nft_table: String,
+    /// `--dns`: the DNS servers of containers that name none of their own
+    /// (in resolv.conf on the default bridge), and the forwarders of the
+    /// embedded DNS on user-defined networks; empty: the host's
+    /// resolv.conf.
+    pub dns: Vec<std::net::IpAddr>,
 }
 
 /// The snapshotter behind images and containers.
@@ -81,6 +86,7 @@ impl Config {
             bridge_name: "berth0".to_string(),
             bip: None,
             nft_table: "berth".to_string(),
+            dns: Vec::new(),
         }
     }
 }

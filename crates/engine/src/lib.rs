@@ -145,12 +145,14 @@ impl Engine {
     /// engine is what their followers keep.
     pub fn run_containers(self: &Arc<Self>) -> Result<(), containers::ContainerError> {
         let _ = self.this.set(Arc::downgrade(self));
+        self.start_dns();
         if let Err(e) = self.init_networks() {
             tracing::error!("setting up networks: {e}");
         }
         let live = self.load_containers()?;
         self.adopt_containers(live);
         self.reap_endpoints();
+        self.readopt_dns();
         Ok(())
     }
 

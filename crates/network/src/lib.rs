@@ -10,6 +10,9 @@
 //!   default pools (pure logic; the engine persists the state);
 //! - [`bridge`]: the bridge driver — bridge networks and container
 //!   endpoints (veth pairs), set up and torn down;
+//! - [`dns`]: the embedded DNS server (127.0.0.11 in containers on
+//!   user-defined networks), one thread for every container, with the
+//!   names behind the [`Names`](dns::Names) trait the engine implements;
 //! - [`firewall`]: the [`Firewall`](firewall::Firewall) trait and its
 //!   nftables and no-op backends: masquerade, `--internal` isolation,
 //!   published ports, and the FORWARD accept rules that let Berth's traffic
@@ -21,6 +24,7 @@
 //! disconnect, remove the namespace).
 
 pub mod bridge;
+pub mod dns;
 pub mod error;
 pub mod firewall;
 pub mod ipam;

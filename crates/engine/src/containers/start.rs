@@ -138,7 +138,11 @@ impl crate::Engine {
         let mut mounts = super::mounts::spec_mounts(self, &rootfs, &record.mounts)?;
         let taken = |dest: &str| record.mounts.iter().any(|m| m.destination == dest);
         let own = net.map(|n| n.hosts.as_slice()).unwrap_or_default();
-        for (file, dest, content) in etc_files(record, own) {
+        let resolver = match net {
+            Some(n) if n.embedded_dns => Resolver::Embedded,
+            _ => Resolver::Servers(&self.config.dns),
+        };
+        for (file, dest, content) in etc_files(record, own, resolver) {
             if taken(dest) {
                 continue;
             }
@@ -267,11 +271,21 @@ fn exit_code_for(e: &ContainerError) -> i64 {
     }
 }
 
+/// Which resolver a container's resolv.conf names.
+#[derive(Debug, Clone, Copy)]
+enum Resolver<'a> {
+    /// 127.0.0.11 (user-defined networks).
+    Embedded,
+    /// Its `--dns`, else these (berthd's `--dns`), else the host's.
+    Servers(&'a [std::net::IpAddr]),
+}
+
 /// `/etc/hostname`, `/etc/hosts` and `/etc/resolv.conf` as dockerd writes
 /// them.
 fn etc_files(
     record: &ContainerRecord,
     own: &[(std::net::IpAddr, Vec<String>)],
+    resolver: Resolver<'_>,
 ) -> Vec<(&'static str, &'static str, String)> {
     let host = &record.host_config;
     let hostname = &record.config.hostname;
@@ -297,11 +311,19 @@ fn etc_files(
     vec![
         ("hostname", "/etc/hostname", format!("{hostname}\n")),
         ("hosts", "/etc/hosts", hosts),
-        ("resolv.conf", "/etc/resolv.conf", resolv_conf(record)),
+        (
+            "resolv.conf",
+            "/etc/resolv.conf",
+            resolv_conf(record, resolver),
+        ),
     ]
 }
 
-fn resolv_conf(record: &ContainerRecord) -> String {
+/// The host's resolv.conf, or `--dns`/`--dns-search`/`--dns-option`; on
+/// user-defined networks `nameserver 127.0.0.11` and `options ndots:0`
+/// (unless `--dns-option` sets ndots), as dockerd writes it, with the
+/// servers the embedded DNS forwards to left out.
+fn resolv_conf(record: &ContainerRecord, resolver: Resolver<'_>) -> String {
     let host = &record.host_config;
     let base = std::fs::read_to_string("/etc/resolv.conf").unwrap_or_default();
     let local = |ns: &str| ns.starts_with("127.") || ns == "::1";
@@ -321,14 +343,24 @@ fn resolv_conf(record: &ContainerRecord) -> String {
         .filter_map(|l| l.strip_prefix("options"))
         .flat_map(|s| s.split_whitespace().map(str::to_string).collect::<Vec<_>>())
         .collect();
-    if let Some(d) = host.dns.as_ref().filter(|d| !d.is_empty()) {
-        nameservers = d.clone();
+    match resolver {
+        Resolver::Embedded => nameservers = vec!["127.0.0.11".to_string()],
+        Resolver::Servers(daemon) => {
+            if let Some(d) = host.dns.as_ref().filter(|d| !d.is_empty()) {
+                nameservers = d.clone();
+            } else if !daemon.is_empty() {
+                nameservers = daemon.iter().map(|ip| ip.to_string()).collect();
+            }
+        }
     }
     if let Some(s) = host.dns_search.as_ref().filter(|s| !s.is_empty()) {
         search = s.iter().filter(|s| *s != ".").cloned().collect();
     }
     if let Some(o) = host.dns_options.as_ref().filter(|o| !o.is_empty()) {
         options = o.clone();
+    }
+    if matches!(resolver, Resolver::Embedded) && !options.iter().any(|o| o.starts_with("ndots:")) {
+        options.insert(0, "ndots:0".to_string());
     }
     let mut out = String::new();
     if !search.is_empty() {

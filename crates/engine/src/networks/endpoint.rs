@@ -35,6 +35,9 @@ pub struct NetSetup {
     pub netns: PathBuf,
     /// `/etc/hosts` lines of its own: address and names.
     pub hosts: Vec<(IpAddr, Vec<String>)>,
+    /// It joins a user-defined network: resolv.conf names the embedded
+    /// DNS (127.0.0.11).
+    pub embedded_dns: bool,
 }
 
 /// Is this `--network` value one that joins networks (not host, none or
@@ -168,7 +171,7 @@ impl crate::Engine {
         self.find_network(mode)
     }
 
-    fn netns_path(&self, id: &str) -> PathBuf {
+    pub(crate) fn netns_path(&self, id: &str) -> PathBuf {
         self.config.exec_root.join("netns").join(id)
     }
 
@@ -193,7 +196,15 @@ impl crate::Engine {
         netns::create(&path)?;
         let result = self.attach_all(record, &path);
         match result {
-            Ok(hosts) => Ok(Some(NetSetup { netns: path, hosts })),
+            Ok(hosts) => {
+                // After the endpoints: `lo` is up, so 127.0.0.11 binds.
+                self.dns_refresh(&record.id);
+                Ok(Some(NetSetup {
+                    netns: path,
+                    hosts,
+                    embedded_dns: self.uses_embedded_dns(record),
+                }))
+            }
             Err(e) => {
                 self.teardown_locked(&record.id);
                 Err(e)
@@ -407,6 +418,7 @@ impl crate::Engine {
     }
 
     fn teardown_locked(&self, id: &str) {
+        self.dns_forget(id);
         let nets: Vec<String> = match store::endpoints(&self.db.conn()) {
             Ok(all) => all
                 .into_iter()
@@ -509,6 +521,7 @@ impl crate::Engine {
                 !routed && !net.internal,
                 false,
             )?;
+            self.dns_refresh(&record.id);
         }
         let saved = self.update_container(&record.id, |r| {
             r.networks.insert(net.id.clone(), att.clone());
@@ -545,6 +558,7 @@ impl crate::Engine {
             )));
         }
         self.teardown_one(&net.id, &record.id);
+        self.dns_refresh(&record.id);
         self.update_container(&record.id, |r| {
             r.networks.remove(&net.id);
             Ok(())

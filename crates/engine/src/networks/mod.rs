@@ -29,8 +29,10 @@
 //!                 for every bridge network (idempotent); re-adopt containers;
 //!                 tear down endpoints of containers that died meanwhile
 //! container start netns file, per network: allocate + connect (eth0, eth1…);
-//!                 publish ports on the first non-internal network
-//! container exit  unpublish, disconnect, release, remove the netns file
+//!                 publish ports on the first non-internal network; on a
+//!                 user-defined network, the embedded DNS serves it
+//! container exit  embedded DNS off, unpublish, disconnect, release, remove
+//!                 the netns file
 //! berthd stop     with no container running: bridges and the nft table go
 //!                 (the records stay; the next start sets them up again)
 //! ```
@@ -38,8 +40,10 @@
 //! Files: [`store`] (the tables), [`manage`] (create, remove, list,
 //! inspect, prune, start and stop of the daemon), [`endpoint`] (containers
 //! joining and leaving networks, connect/disconnect, inspect's
-//! `NetworkSettings`), [`ports`] (published ports).
+//! `NetworkSettings`), [`ports`] (published ports), [`dns`] (the embedded
+//! DNS at 127.0.0.11 on user-defined networks).
 
+pub mod dns;
 pub mod endpoint;
 pub mod manage;
 pub mod ports;
@@ -261,6 +265,9 @@ pub struct EndpointRecord {
 pub struct Networking {
     host: Host,
     lock: Mutex<()>,
+    /// The embedded DNS server, once [`crate::Engine::run_containers`]
+    /// started it.
+    dns: std::sync::OnceLock<berth_network::dns::DnsServer>,
 }
 
 impl Networking {
@@ -268,6 +275,7 @@ impl Networking {
         Networking {
             host: Host::new(None, berth_network::firewall::nftables(nft_table, None)),
             lock: Mutex::new(()),
+            dns: std::sync::OnceLock::new(),
         }
     }
 
