@@ -109,9 +109,24 @@ impl crate::Engine {
     ) -> Result<Digest, ContainerError> {
         let changes = crate::images::parse_changes(&options.changes)?;
         let record = self.container(name)?;
-        let paused = options.pause && record.state.status == Status::Running;
-        if paused {
-            self.pause_container(&record.id, true)?;
+        let mut paused = options.pause && record.state.status == Status::Running;
+        if paused && let Err(e) = self.pause_container(&record.id, true) {
+            // It may have exited since (a short-lived command): then there
+            // is nothing to pause, and the commit goes on.
+            // (Its record may lag the shim by a moment.)
+            let still_running = (0..20).all(|_| {
+                let running = self
+                    .container(&record.id)
+                    .is_ok_and(|r| r.state.status == Status::Running);
+                if running {
+                    std::thread::sleep(std::time::Duration::from_millis(25));
+                }
+                running
+            });
+            if still_running {
+                return Err(e);
+            }
+            paused = false;
         }
         let result = self.commit_record(&record, options, &changes);
         if paused && let Err(e) = self.pause_container(&record.id, false) {

@@ -96,10 +96,21 @@ impl FsView {
         destination: &str,
         rw: bool,
     ) -> Result<(), ContainerError> {
-        // A destination the root lacks (a container never started) has
-        // nothing to mount on: its volume is not part of the view.
-        let Ok(target) = self.open_in_root(destination, OFlags::PATH) else {
-            return Ok(());
+        // A destination the root lacks (a container never started) is
+        // made, as dockerd makes mount points for cp; a read-only root that
+        // lacks it leaves the volume out of the view.
+        let target = match self.open_in_root(destination, OFlags::PATH) {
+            Ok(t) => t,
+            Err(_) => {
+                let dir = std::fs::metadata(source).map_or(true, |m| m.is_dir());
+                if self.make_mount_point(destination, dir).is_err() {
+                    return Ok(());
+                }
+                match self.open_in_root(destination, OFlags::PATH) {
+                    Ok(t) => t,
+                    Err(_) => return Ok(()),
+                }
+            }
         };
         let target_path = fd_path(target.as_fd());
         rustix::mount::mount_bind_recursive(source, &target_path).map_err(mount_err(format!(
@@ -112,6 +123,42 @@ impl FsView {
                 .open_in_root(destination, OFlags::PATH)
                 .map_err(mount_err(format!("open the volume at {destination}")))?;
             remount_read_only(&fd_path(mounted.as_fd()))?;
+        }
+        Ok(())
+    }
+
+    /// Creates `destination` (a directory, or an empty file for a file
+    /// bind) and its missing parents, each step resolved inside the root.
+    fn make_mount_point(&self, destination: &str, dir: bool) -> Result<(), Errno> {
+        let parts: Vec<&str> = destination.split('/').filter(|p| !p.is_empty()).collect();
+        for i in 0..parts.len() {
+            let path = format!("/{}", parts[..=i].join("/"));
+            if self.open_in_root(&path, OFlags::PATH).is_ok() {
+                continue;
+            }
+            let parent = format!("/{}", parts[..i].join("/"));
+            let parent = self.open_in_root(&parent, OFlags::PATH | OFlags::DIRECTORY)?;
+            let parent = rustix::fs::openat(
+                &parent,
+                ".",
+                OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
+                Mode::empty(),
+            )?;
+            let last = i + 1 == parts.len();
+            if last && !dir {
+                rustix::fs::openat(
+                    &parent,
+                    parts[i],
+                    OFlags::CREATE
+                        | OFlags::EXCL
+                        | OFlags::WRONLY
+                        | OFlags::CLOEXEC
+                        | OFlags::NOFOLLOW,
+                    Mode::from_raw_mode(0o755),
+                )?;
+            } else {
+                rustix::fs::mkdirat(&parent, parts[i], Mode::from_raw_mode(0o755))?;
+            }
         }
         Ok(())
     }
