@@ -78,12 +78,19 @@ pub(crate) const MOUNTPOINTS: [&str; 10] = [
 fn without_mountpoints(changes: Vec<SnapshotChange>) -> Vec<SnapshotChange> {
     let is_mountpoint =
         |c: &SnapshotChange| c.kind == ChangeKind::Added && MOUNTPOINTS.contains(&c.path.as_str());
-    let parents: Vec<String> = changes
-        .iter()
-        .filter(|c| is_mountpoint(c))
-        .filter_map(|c| c.path.rsplit_once('/').map(|(p, _)| p.to_string()))
-        .filter(|p| !p.is_empty())
-        .collect();
+    // Every directory above a mount point (`/dev` for `/dev/pts`: the init
+    // layer holds it too when the image has none).
+    let mut parents: Vec<String> = Vec::new();
+    for c in changes.iter().filter(|c| is_mountpoint(c)) {
+        let mut path = c.path.as_str();
+        while let Some((parent, _)) = path.rsplit_once('/') {
+            if parent.is_empty() {
+                break;
+            }
+            parents.push(parent.to_string());
+            path = parent;
+        }
+    }
     let kept: Vec<SnapshotChange> = changes.into_iter().filter(|c| !is_mountpoint(c)).collect();
     let alone = |dir: &str| {
         let prefix = format!("{dir}/");
@@ -91,7 +98,7 @@ fn without_mountpoints(changes: Vec<SnapshotChange>) -> Vec<SnapshotChange> {
     };
     let drop: Vec<String> = parents.into_iter().filter(|p| alone(p)).collect();
     kept.into_iter()
-        .filter(|c| !(c.kind == ChangeKind::Modified && drop.contains(&c.path)))
+        .filter(|c| c.kind == ChangeKind::Deleted || !drop.contains(&c.path))
         .collect()
 }
 
@@ -126,5 +133,13 @@ mod tests {
             got,
             [change("/etc", Modified), change("/etc/group", Modified)]
         );
+        // an image without /dev: the runtime made it for its mount points
+        let got = without_mountpoints(vec![
+            change("/dev", Added),
+            change("/dev/pts", Added),
+            change("/dev/shm", Added),
+            change("/test", Added),
+        ]);
+        assert_eq!(got, [change("/test", Added)]);
     }
 }

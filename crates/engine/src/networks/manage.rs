@@ -165,6 +165,7 @@ impl crate::Engine {
             pools: vec![PoolEntry {
                 pool,
                 ip_range: false,
+                aux: BTreeMap::new(),
             }],
             mtu: None,
             options,
@@ -314,15 +315,23 @@ impl crate::Engine {
             let ip_range = (!c.ip_range.is_empty())
                 .then(|| c.ip_range.parse::<Subnet>())
                 .transpose()?;
-            let pool = Pool::new(&PoolConfig {
+            let mut pool = Pool::new(&PoolConfig {
                 subnet,
                 gateway,
                 ip_range,
             })?;
+            let aux = c.auxiliary_addresses.clone().unwrap_or_default();
+            for (name, ip) in &aux {
+                let ip = ip.parse::<IpAddr>().map_err(|_| {
+                    NetworkError::Invalid(format!("invalid auxiliary address {name}={ip}"))
+                })?;
+                pool.request(ip)?;
+            }
             in_use.push(subnet);
             pools.push(PoolEntry {
                 pool,
                 ip_range: ip_range.is_some(),
+                aux,
             });
         }
         if !pools.iter().any(|p| p.pool.subnet().is_ipv4()) {
@@ -337,6 +346,7 @@ impl crate::Engine {
                         ip_range: None,
                     })?,
                     ip_range: false,
+                    aux: BTreeMap::new(),
                 },
             );
         }
@@ -562,7 +572,7 @@ pub fn network_view(net: &NetworkRecord, eps: &[(String, String, EndpointRecord)
                 String::new()
             },
             gateway: p.pool.gateway().to_string(),
-            auxiliary_addresses: None,
+            auxiliary_addresses: (!p.aux.is_empty()).then(|| p.aux.clone()),
         })
         .collect();
     Network {

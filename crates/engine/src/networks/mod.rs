@@ -150,6 +150,9 @@ pub struct PoolEntry {
     pub pool: Pool,
     /// `--ip-range` was given (inspect shows it only then).
     pub ip_range: bool,
+    /// `--aux-address`: names for addresses kept out of allocation.
+    #[serde(default)]
+    pub aux: BTreeMap<String, String>,
 }
 
 /// A network as the database keeps it.
