@@ -400,9 +400,14 @@ pub fn mask_times(s: &str) -> String {
     let mut res: Vec<String> = Vec::new();
     let mut i = 0;
     while i < words.len() {
+        // (the number may follow a quote or a colon: `"CreatedSince":"1 second ago"`)
+        let digits = words[i]
+            .chars()
+            .rev()
+            .take_while(char::is_ascii_digit)
+            .count();
         if i + 2 < words.len()
-            && words[i].chars().all(|c| c.is_ascii_digit())
-            && !words[i].is_empty()
+            && digits > 0
             && [
                 "second", "seconds", "minute", "minutes", "hours", "days", "weeks", "months",
                 "years",
@@ -410,7 +415,8 @@ pub fn mask_times(s: &str) -> String {
             .contains(&words[i + 1])
             && words[i + 2].starts_with("ago")
         {
-            res.push(format!("<AGO>{}", &words[i + 2][3..]));
+            let lead = &words[i][..words[i].len() - digits];
+            res.push(format!("{lead}<AGO>{}", &words[i + 2][3..]));
             i += 3;
             continue;
         }
