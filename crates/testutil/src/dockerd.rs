@@ -30,6 +30,8 @@ pub struct Dockerd {
     child: Option<Child>,
     containerd_pid: Option<u32>,
     host_before: Vec<(&'static str, bool)>,
+    /// The host's network interfaces when it started.
+    links_before: Vec<String>,
     done: bool,
 }
 
@@ -68,6 +70,7 @@ impl Dockerd {
             child: None,
             containerd_pid: None,
             host_before,
+            links_before: links(),
             done: false,
         };
         if let Err(e) = d.spawn(&dockerd, extra) {
@@ -252,8 +255,29 @@ impl Dockerd {
                 leaks.push(format!("host path {p} changed (existed before: {existed})"));
             }
         }
+        // dockerd can leave the bridges of its user networks and veth pairs
+        // behind (both ends on the host); those that appeared while it ran
+        // and carry its names go.
+        for link in links() {
+            let dockers = link.starts_with("br-") || link.starts_with("veth");
+            if dockers && !self.links_before.contains(&link) {
+                let _ = Command::new("ip").args(["link", "del", &link]).status();
+                leaks.push(format!("network interface {link} left by dockerd; removed"));
+            }
+        }
         leaks
     }
+}
+
+/// The host's network interfaces, by name.
+fn links() -> Vec<String> {
+    std::fs::read_dir("/sys/class/net")
+        .map(|d| {
+            d.flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 impl Drop for Dockerd {
