@@ -62,7 +62,7 @@ pub fn main(args: &ContainersArgs) -> anyhow::Result<ExitCode> {
         .prefix("berth-bench-ct-")
         .tempdir()
         .context("a scratch directory")?;
-    let tarball = busybox_tarball(scratch.path())?;
+    let tarball = berth_testutil::busybox_tarball(scratch.path());
 
     let berth = Daemon::Berth(Berthd::start(&berthd_bin, &[]));
     let docker = Daemon::Docker(Dockerd::start(NAME, &[]).context("dockerd did not start")?);
@@ -238,25 +238,6 @@ fn print_row(scenario: &str, berth: &[f64], docker: &[f64]) {
         d.p90 * ms,
         b.median / d.median
     );
-}
-
-/// A busybox-static rootfs as a tarball, for `docker import`.
-fn busybox_tarball(dir: &Path) -> anyhow::Result<PathBuf> {
-    let rootfs = dir.join("rootfs");
-    berth_testutil::make_rootfs(&rootfs);
-    let tar = dir.join("busybox.tar");
-    let status = Command::new("tar")
-        .arg("-C")
-        .arg(&rootfs)
-        .arg("-cf")
-        .arg(&tar)
-        .arg(".")
-        .status()
-        .context("running tar")?;
-    if !status.success() {
-        bail!("tar of the busybox rootfs failed");
-    }
-    Ok(tar)
 }
 
 fn timed_berth_cli(cli: &Path, b: &Berthd, args: &[&str]) -> anyhow::Result<f64> {

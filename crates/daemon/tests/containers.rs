@@ -11,32 +11,6 @@ use std::time::Duration;
 
 use support::*;
 
-/// A berthd with a `busybox:latest` imported from a busybox rootfs.
-fn daemon_with_busybox(test: &str) -> Option<(Berthd, tempfile::TempDir)> {
-    if !require_root(test) {
-        return None;
-    }
-    let dir = tempfile::Builder::new()
-        .prefix("berth-ct-")
-        .tempdir()
-        .unwrap();
-    let rootfs = dir.path().join("rootfs");
-    berth_testutil::make_rootfs(&rootfs);
-    let tar = dir.path().join("rootfs.tar");
-    let status = std::process::Command::new("tar")
-        .arg("-C")
-        .arg(&rootfs)
-        .arg("-cf")
-        .arg(&tar)
-        .arg(".")
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let d = berthd(&[]);
-    ok(d.docker(&["import", tar.to_str().unwrap(), "busybox:latest"]));
-    Some((d, dir))
-}
-
 fn no_leaks(d: &Berthd, ids: &[String]) {
     for id in ids {
         assert!(
@@ -60,7 +34,7 @@ fn no_leaks(d: &Berthd, ids: &[String]) {
 
 #[test]
 fn docker_run_behaves_like_docker() {
-    let Some((d, _dir)) = daemon_with_busybox("docker_run_behaves_like_docker") else {
+    let Some((d, _dir)) = daemon_with_busybox("docker_run_behaves_like_docker", &[]) else {
         return;
     };
     assert_eq!(
@@ -131,7 +105,7 @@ fn docker_run_behaves_like_docker() {
 
 #[test]
 fn detached_logs_exec_stop_rm() {
-    let Some((d, _dir)) = daemon_with_busybox("detached_logs_exec_stop_rm") else {
+    let Some((d, _dir)) = daemon_with_busybox("detached_logs_exec_stop_rm", &[]) else {
         return;
     };
     let id = ok(d.docker(&[
@@ -175,7 +149,7 @@ fn detached_logs_exec_stop_rm() {
 
 #[test]
 fn restart_policy_and_volumes() {
-    let Some((d, _dir)) = daemon_with_busybox("restart_policy_and_volumes") else {
+    let Some((d, _dir)) = daemon_with_busybox("restart_policy_and_volumes", &[]) else {
         return;
     };
     ok(d.docker(&[
@@ -291,7 +265,7 @@ fn restart_policy_and_volumes() {
 /// dockerd's rules for removing an image containers use.
 #[test]
 fn images_in_use_are_kept() {
-    let Some((d, _dir)) = daemon_with_busybox("images_in_use_are_kept") else {
+    let Some((d, _dir)) = daemon_with_busybox("images_in_use_are_kept", &[]) else {
         return;
     };
     ok(d.docker(&["tag", "busybox", "berth-inuse:v1"]));
@@ -333,7 +307,7 @@ fn images_in_use_are_kept() {
 
 #[test]
 fn containers_survive_kill9_of_berthd() {
-    let Some((mut d, _dir)) = daemon_with_busybox("containers_survive_kill9_of_berthd") else {
+    let Some((mut d, _dir)) = daemon_with_busybox("containers_survive_kill9_of_berthd", &[]) else {
         return;
     };
     let id = ok(d.docker(&[

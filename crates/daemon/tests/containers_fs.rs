@@ -16,32 +16,6 @@ use std::process::{Command, Stdio};
 
 use support::*;
 
-/// A berthd with a `busybox:latest` imported from a busybox rootfs.
-fn daemon_with_busybox(test: &str) -> Option<(Berthd, tempfile::TempDir)> {
-    if !require_root(test) {
-        return None;
-    }
-    let dir = tempfile::Builder::new()
-        .prefix("berth-ctfs-")
-        .tempdir()
-        .unwrap();
-    let rootfs = dir.path().join("rootfs");
-    berth_testutil::make_rootfs(&rootfs);
-    let tar = dir.path().join("rootfs.tar");
-    let status = Command::new("tar")
-        .arg("-C")
-        .arg(&rootfs)
-        .arg("-cf")
-        .arg(&tar)
-        .arg(".")
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let d = berthd(&[]);
-    ok(d.docker(&["import", tar.to_str().unwrap(), "busybox:latest"]));
-    Some((d, dir))
-}
-
 /// Nothing of the containers, and no copy view, stays mounted; no shim runs.
 fn no_leaks(d: &Berthd, ids: &[String]) {
     for id in ids {
@@ -103,7 +77,7 @@ fn run_detached(d: &Berthd, name: &str, extra: &[&str]) -> String {
 
 #[test]
 fn cp_round_trips_running_and_stopped() {
-    let Some((d, dir)) = daemon_with_busybox("cp_round_trips_running_and_stopped") else {
+    let Some((d, dir)) = daemon_with_busybox("cp_round_trips_running_and_stopped", &[]) else {
         return;
     };
     let src = dir.path().join("src");
@@ -219,7 +193,8 @@ fn ok_bytes(out: &std::process::Output) -> &[u8] {
 
 #[test]
 fn cp_through_a_link_out_of_the_container_stays_inside() {
-    let Some((d, dir)) = daemon_with_busybox("cp_through_a_link_out_of_the_container_stays_inside")
+    let Some((d, dir)) =
+        daemon_with_busybox("cp_through_a_link_out_of_the_container_stays_inside", &[])
     else {
         return;
     };
@@ -313,7 +288,7 @@ fn cp_through_a_link_out_of_the_container_stays_inside() {
 
 #[test]
 fn export_diff_and_commit() {
-    let Some((d, _dir)) = daemon_with_busybox("export_diff_and_commit") else {
+    let Some((d, _dir)) = daemon_with_busybox("export_diff_and_commit", &[]) else {
         return;
     };
     let id = ok(d.docker(&[
@@ -441,7 +416,7 @@ fn export_diff_and_commit() {
 
 #[test]
 fn archive_errors_are_dockerds() {
-    let Some((d, dir)) = daemon_with_busybox("archive_errors_are_dockerds") else {
+    let Some((d, dir)) = daemon_with_busybox("archive_errors_are_dockerds", &[]) else {
         return;
     };
     let id = run_detached(&d, "box", &[]);

@@ -16,32 +16,6 @@ use std::time::{Duration, Instant};
 
 use support::*;
 
-/// A berthd with a `busybox:latest` imported from a busybox rootfs.
-fn daemon_with_busybox(test: &str) -> Option<(Berthd, tempfile::TempDir)> {
-    if !require_root(test) {
-        return None;
-    }
-    let dir = tempfile::Builder::new()
-        .prefix("berth-stats-")
-        .tempdir()
-        .unwrap();
-    let rootfs = dir.path().join("rootfs");
-    berth_testutil::make_rootfs(&rootfs);
-    let tar = dir.path().join("rootfs.tar");
-    let status = std::process::Command::new("tar")
-        .arg("-C")
-        .arg(&rootfs)
-        .arg("-cf")
-        .arg(&tar)
-        .arg(".")
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let d = berthd(&[]);
-    ok(d.docker(&["import", tar.to_str().unwrap(), "busybox:latest"]));
-    Some((d, dir))
-}
-
 /// The container's cgroup directories (under the test daemon's parent).
 fn cgroup_dirs(d: &Berthd, id: &str) -> Vec<PathBuf> {
     berth_testutil::cgroup_dirs_named(&format!("{}/{id}", d.cgroup_parent()))
@@ -100,7 +74,7 @@ fn cli_stats(d: &Berthd, name: &str) -> serde_json::Value {
 
 #[test]
 fn top_lists_the_containers_processes() {
-    let Some((d, _dir)) = daemon_with_busybox("top_lists_the_containers_processes") else {
+    let Some((d, _dir)) = daemon_with_busybox("top_lists_the_containers_processes", &[]) else {
         return;
     };
     let id = run(&d, &["--name", "topme", "busybox", "sleep", "1000"]);
@@ -163,7 +137,7 @@ fn top_lists_the_containers_processes() {
 
 #[test]
 fn stats_report_the_cgroups_figures() {
-    let Some((d, _dir)) = daemon_with_busybox("stats_report_the_cgroups_figures") else {
+    let Some((d, _dir)) = daemon_with_busybox("stats_report_the_cgroups_figures", &[]) else {
         return;
     };
     let id = run(
@@ -293,7 +267,7 @@ fn stats_report_the_cgroups_figures() {
 
 #[test]
 fn stats_and_top_of_a_stopped_container() {
-    let Some((d, _dir)) = daemon_with_busybox("stats_and_top_of_a_stopped_container") else {
+    let Some((d, _dir)) = daemon_with_busybox("stats_and_top_of_a_stopped_container", &[]) else {
         return;
     };
     ok(d.docker(&["create", "--name", "idle", "busybox", "true"]));
@@ -318,7 +292,8 @@ fn stats_and_top_of_a_stopped_container() {
 
 #[test]
 fn update_changes_limits_live_and_on_record() {
-    let Some((d, _dir)) = daemon_with_busybox("update_changes_limits_live_and_on_record") else {
+    let Some((d, _dir)) = daemon_with_busybox("update_changes_limits_live_and_on_record", &[])
+    else {
         return;
     };
     let v2 = berth_testutil::cgroup_v2();
@@ -491,7 +466,7 @@ fn key_paths(v: &serde_json::Value, prefix: &str, out: &mut Vec<String>) {
 #[test]
 fn top_stats_and_update_answer_as_dockerd_does() {
     const TEST: &str = "top_stats_and_update_answer_as_dockerd_does";
-    let Some((d, dir)) = daemon_with_busybox(TEST) else {
+    let Some((d, dir)) = daemon_with_busybox(TEST, &[]) else {
         return;
     };
     let Some(mut reference) = berth_testutil::dockerd::Dockerd::start(TEST, &[]) else {
@@ -505,7 +480,7 @@ fn top_stats_and_update_answer_as_dockerd_does() {
             .output()
             .unwrap()
     };
-    let tar = dir.path().join("rootfs.tar");
+    let tar = dir.path().join("busybox.tar");
     ok(on_dockerd(&[
         "import",
         tar.to_str().unwrap(),

@@ -15,7 +15,7 @@
 mod support;
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 
 use berth_testutil::dockerd::Dockerd;
@@ -74,7 +74,7 @@ fn dockerpy_suite_side_by_side() {
         .prefix("berth-dockerpy-")
         .tempdir()
         .unwrap();
-    let tarball = busybox_tarball(scratch.path());
+    let tarball = berth_testutil::busybox_tarball(scratch.path());
 
     let berth = berthd(&[]);
     let Some(mut docker) = Dockerd::start(TEST, &[]) else {
@@ -154,23 +154,6 @@ fn dockerpy_suite_side_by_side() {
         passed_berth >= BERTHD_FLOOR,
         "berthd passed {passed_berth} docker-py tests, fewer than the floor {BERTHD_FLOOR}"
     );
-}
-
-/// A busybox-static rootfs as a tarball, for `docker import`.
-fn busybox_tarball(dir: &Path) -> PathBuf {
-    let rootfs = dir.join("rootfs");
-    berth_testutil::make_rootfs(&rootfs);
-    let tar = dir.join("busybox.tar");
-    let status = Command::new("tar")
-        .arg("-C")
-        .arg(&rootfs)
-        .arg("-cf")
-        .arg(&tar)
-        .arg(".")
-        .status()
-        .unwrap();
-    assert!(status.success(), "tar of the busybox rootfs");
-    tar
 }
 
 /// `classname::name` → outcome, from pytest's JUnit XML (errors count as

@@ -18,32 +18,6 @@ use std::time::{Duration, Instant};
 
 use support::*;
 
-/// A berthd with `busybox:latest` imported from a busybox rootfs.
-fn daemon_with_busybox(test: &str) -> Option<(Berthd, tempfile::TempDir)> {
-    if !require_root(test) {
-        return None;
-    }
-    let dir = tempfile::Builder::new()
-        .prefix("berth-faults-")
-        .tempdir()
-        .unwrap();
-    let rootfs = dir.path().join("rootfs");
-    berth_testutil::make_rootfs(&rootfs);
-    let tar = dir.path().join("rootfs.tar");
-    let status = std::process::Command::new("tar")
-        .arg("-C")
-        .arg(&rootfs)
-        .arg("-cf")
-        .arg(&tar)
-        .arg(".")
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let d = berthd(&[]);
-    ok(d.docker(&["import", tar.to_str().unwrap(), "busybox:latest"]));
-    Some((d, dir))
-}
-
 /// Processes whose command line contains `needle`.
 fn processes_with(needle: &str) -> Vec<u32> {
     std::fs::read_dir("/proc")
@@ -100,7 +74,8 @@ fn nothing_left(d: &Berthd) {
 
 #[test]
 fn kill9_of_a_shim_takes_its_container_down_cleanly() {
-    let Some((d, _dir)) = daemon_with_busybox("kill9_of_a_shim_takes_its_container_down_cleanly")
+    let Some((d, _dir)) =
+        daemon_with_busybox("kill9_of_a_shim_takes_its_container_down_cleanly", &[])
     else {
         return;
     };
@@ -128,7 +103,7 @@ fn kill9_of_a_shim_takes_its_container_down_cleanly() {
 
 #[test]
 fn kill9_of_berthd_during_a_busy_client() {
-    let Some((d, _dir)) = daemon_with_busybox("kill9_of_berthd_during_a_busy_client") else {
+    let Some((d, _dir)) = daemon_with_busybox("kill9_of_berthd_during_a_busy_client", &[]) else {
         return;
     };
     ok(d.docker(&[
@@ -219,7 +194,7 @@ fn kill9_of_berthd_during_a_busy_client() {
 
 #[test]
 fn soak_500_runs_and_100_running() {
-    let Some((d, _dir)) = daemon_with_busybox("soak_500_runs_and_100_running") else {
+    let Some((d, _dir)) = daemon_with_busybox("soak_500_runs_and_100_running", &[]) else {
         return;
     };
     let started = Instant::now();
@@ -257,7 +232,8 @@ fn soak_500_runs_and_100_running() {
 
 #[test]
 fn limits_hold_under_a_fork_bomb_and_a_memory_hog() {
-    let Some((d, _dir)) = daemon_with_busybox("limits_hold_under_a_fork_bomb_and_a_memory_hog")
+    let Some((d, _dir)) =
+        daemon_with_busybox("limits_hold_under_a_fork_bomb_and_a_memory_hog", &[])
     else {
         return;
     };

@@ -46,15 +46,7 @@ fn daemon_with_busybox_args(test: &str, args: &[&str]) -> Option<(Berthd, tempfi
     std::fs::create_dir_all(rootfs.join("www")).unwrap();
     std::fs::write(rootfs.join("www/index.html"), "hello from berth\n").unwrap();
     let tar = dir.path().join("rootfs.tar");
-    let status = std::process::Command::new("tar")
-        .arg("-C")
-        .arg(&rootfs)
-        .arg("-cf")
-        .arg(&tar)
-        .arg(".")
-        .status()
-        .unwrap();
-    assert!(status.success());
+    berth_testutil::tar_rootfs(&rootfs, &tar);
     let d = berthd(args);
     ok(d.docker(&["import", tar.to_str().unwrap(), "busybox:latest"]));
     Some((d, dir))

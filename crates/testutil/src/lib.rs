@@ -103,6 +103,29 @@ impl Bundle {
     }
 }
 
+/// `rootfs` as a tarball at `tar` (for `docker import`).
+pub fn tar_rootfs(rootfs: &Path, tar: &Path) {
+    let status = std::process::Command::new("tar")
+        .arg("-C")
+        .arg(rootfs)
+        .arg("-cf")
+        .arg(tar)
+        .arg(".")
+        .status()
+        .expect("run tar");
+    assert!(status.success(), "tar of {}", rootfs.display());
+}
+
+/// A busybox root filesystem ([`make_rootfs`]) made in `dir` and packed as
+/// `dir/busybox.tar`, which is returned.
+pub fn busybox_tarball(dir: &Path) -> std::path::PathBuf {
+    let rootfs = dir.join("rootfs");
+    make_rootfs(&rootfs);
+    let tar = dir.join("busybox.tar");
+    tar_rootfs(&rootfs, &tar);
+    tar
+}
+
 /// A busybox root filesystem at `root`: the static binary, a symlink per
 /// applet, and the files a shell expects.
 pub fn make_rootfs(root: &Path) {

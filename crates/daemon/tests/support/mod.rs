@@ -12,6 +12,23 @@ pub use berth_testutil::images::{Fixture, layout, push};
 pub use berth_testutil::registry::{Options, Registry};
 pub use berth_testutil::require_root;
 
+/// A berthd started with `args` and a `busybox:latest` imported from a
+/// busybox rootfs (kept in the returned directory). `None` after a SKIP
+/// line when not root.
+pub fn daemon_with_busybox(test: &str, args: &[&str]) -> Option<(Berthd, tempfile::TempDir)> {
+    if !require_root(test) {
+        return None;
+    }
+    let dir = tempfile::Builder::new()
+        .prefix("berth-ct-")
+        .tempdir()
+        .unwrap();
+    let tar = berth_testutil::busybox_tarball(dir.path());
+    let d = berthd(args);
+    ok(d.docker(&["import", tar.to_str().unwrap(), "busybox:latest"]));
+    Some((d, dir))
+}
+
 /// A berthd started from this crate's binary.
 pub fn berthd(args: &[&str]) -> Berthd {
     Berthd::start(Path::new(env!("CARGO_BIN_EXE_berthd")), args)
