@@ -274,6 +274,35 @@ impl Filters {
 
 /// docker's `prompt.Confirm`: print the message and ` [y/N] `, read a
 /// line from stdin (a terminal or not); only `y`/`Y` is yes.
+/// The template of a `ls` command, as docker's CLI picks it: `--format`,
+/// else the client config's `config_key` (`volumesFormat`...), else the
+/// table; the table is `quiet_template` with `-q`, else `default_table`.
+pub fn list_template(
+    app: &App,
+    format: Option<&str>,
+    config_key: &str,
+    quiet: bool,
+    quiet_template: &str,
+    default_table: &str,
+) -> String {
+    let flag = format
+        .filter(|f| !f.is_empty())
+        .map(str::to_string)
+        .unwrap_or_else(|| {
+            app.config()
+                .ok()
+                .and_then(|c| c.string(config_key).map(str::to_string))
+                .unwrap_or_else(|| crate::format::TABLE.to_string())
+        });
+    if flag != crate::format::TABLE {
+        flag
+    } else if quiet {
+        quiet_template.to_string()
+    } else {
+        default_table.to_string()
+    }
+}
+
 pub fn confirm(message: &str) -> Result<bool, CliError> {
     crate::app::print(&format!("{message} [y/N] "))?;
     let mut line = String::new();

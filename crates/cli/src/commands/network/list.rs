@@ -6,7 +6,7 @@ use crate::app::{App, print};
 use crate::cli::{NetworkLsArgs, Usage};
 use crate::client::{Method, Request};
 use crate::commands::image::row;
-use crate::commands::{Filters, no_args};
+use crate::commands::{Filters, list_template, no_args};
 use crate::error::CliError;
 use crate::format::template::Value;
 use crate::format::{self, truncate_id};
@@ -77,23 +77,14 @@ pub fn run(app: &App, a: &NetworkLsArgs, u: Usage) -> Result<(), CliError> {
         ))?
         .json()?;
     networks.sort_by(|a, b| a.name.cmp(&b.name));
-    let format_flag = a
-        .format
-        .clone()
-        .filter(|f| !f.is_empty())
-        .unwrap_or_else(|| {
-            app.config()
-                .ok()
-                .and_then(|c| c.string("networksFormat").map(str::to_string))
-                .unwrap_or_else(|| format::TABLE.to_string())
-        });
-    let fmt = if a.quiet && format_flag == format::TABLE {
-        "{{.ID}}".to_string()
-    } else if format_flag == format::TABLE {
-        DEFAULT_TABLE.to_string()
-    } else {
-        format_flag
-    };
+    let fmt = list_template(
+        app,
+        a.format.as_deref(),
+        "networksFormat",
+        a.quiet,
+        "{{.ID}}",
+        DEFAULT_TABLE,
+    );
     let rows: Vec<Value> = networks.iter().map(|n| row_value(n, a.no_trunc)).collect();
     print(&format::write_rows(&fmt, HEADER, &rows)?)
 }

@@ -5,7 +5,7 @@ use crate::app::{App, print};
 use crate::cli::{Usage, VolumeLsArgs};
 use crate::client::{Method, Request};
 use crate::commands::image::row;
-use crate::commands::{Filters, no_args};
+use crate::commands::{Filters, list_template, no_args};
 use crate::error::CliError;
 use crate::format::template::Value;
 use crate::format::{self, units};
@@ -90,23 +90,14 @@ pub fn run(app: &App, a: &VolumeLsArgs, u: Usage) -> Result<(), CliError> {
         .json()?;
     let mut vols = list.volumes.unwrap_or_default();
     vols.sort_by(|a, b| a.name.cmp(&b.name));
-    let format_flag = a
-        .format
-        .clone()
-        .filter(|f| !f.is_empty())
-        .unwrap_or_else(|| {
-            app.config()
-                .ok()
-                .and_then(|c| c.string("volumesFormat").map(str::to_string))
-                .unwrap_or_else(|| format::TABLE.to_string())
-        });
-    let fmt = if a.quiet && format_flag == format::TABLE {
-        "{{.Name}}".to_string()
-    } else if format_flag == format::TABLE {
-        DEFAULT_TABLE.to_string()
-    } else {
-        format_flag
-    };
+    let fmt = list_template(
+        app,
+        a.format.as_deref(),
+        "volumesFormat",
+        a.quiet,
+        "{{.Name}}",
+        DEFAULT_TABLE,
+    );
     let rows: Vec<Value> = vols.iter().map(row_value).collect();
     print(&format::write_rows(&fmt, HEADER, &rows)?)
 }
