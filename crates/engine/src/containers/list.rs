@@ -232,16 +232,25 @@ impl crate::Engine {
         }
         let list: Vec<ContainerRecord> = list.into_iter().cloned().collect();
         drop(records);
-        Ok(list.iter().map(|r| self.summary(r, opts.size)).collect())
+        let tables = self.network_tables();
+        Ok(list
+            .iter()
+            .map(|r| self.summary(r, opts.size, &tables))
+            .collect())
     }
 
-    fn summary(&self, r: &ContainerRecord, size: bool) -> ContainerSummary {
+    fn summary(
+        &self,
+        r: &ContainerRecord,
+        size: bool,
+        tables: &crate::networks::endpoint::NetworkTables,
+    ) -> ContainerSummary {
         let (size_rw, size_root_fs) = if size {
             self.container_sizes(r)
         } else {
             (None, None)
         };
-        let (network, ports) = self.network_view_of(r);
+        let (network, ports) = crate::networks::endpoint::network_view(r, tables);
         ContainerSummary {
             id: r.id.clone(),
             names: vec![format!("/{}", r.name)],

@@ -571,105 +571,122 @@ impl crate::Engine {
         Ok(())
     }
 
+    /// The networks and endpoints tables, read once for a whole `ps`.
+    pub(crate) fn network_tables(&self) -> NetworkTables {
+        let conn = self.db.conn();
+        NetworkTables {
+            nets: store::networks(&conn).unwrap_or_default(),
+            eps: store::endpoints(&conn).unwrap_or_default(),
+        }
+    }
+
     /// inspect's `NetworkSettings` and `ps`'s `Ports`.
     pub(crate) fn network_view_of(&self, r: &ContainerRecord) -> (NetworkSettings, Vec<Port>) {
-        let mut settings = NetworkSettings::default();
-        let mut ps_ports = Vec::new();
-        let mode = r.host_config.network_mode.as_str();
-        if mode == "host" || mode == "none" {
-            settings
-                .networks
-                .insert(mode.to_string(), Default::default());
-        }
-        let live = r.state.status.is_live();
-        let (nets, eps) = {
-            let conn = self.db.conn();
-            (
-                store::networks(&conn).unwrap_or_default(),
-                store::endpoints(&conn).unwrap_or_default(),
-            )
+        network_view(r, &self.network_tables())
+    }
+}
+
+/// The rows [`network_view`] reads.
+pub(crate) struct NetworkTables {
+    nets: Vec<NetworkRecord>,
+    eps: Vec<(String, String, EndpointRecord)>,
+}
+
+/// inspect's `NetworkSettings` and `ps`'s `Ports` of `r`, from `tables`.
+pub(crate) fn network_view(
+    r: &ContainerRecord,
+    tables: &NetworkTables,
+) -> (NetworkSettings, Vec<Port>) {
+    let (nets, eps) = (&tables.nets, &tables.eps);
+    let mut settings = NetworkSettings::default();
+    let mut ps_ports = Vec::new();
+    let mode = r.host_config.network_mode.as_str();
+    if mode == "host" || mode == "none" {
+        settings
+            .networks
+            .insert(mode.to_string(), Default::default());
+    }
+    let live = r.state.status.is_live();
+    let mut published: Vec<PublishedPort> = Vec::new();
+    for (net_id, att) in &r.networks {
+        let net = nets.iter().find(|n| &n.id == net_id);
+        let name = net.map_or(att.name.clone(), |n| n.name.clone());
+        let ep = eps
+            .iter()
+            .find(|(n, c, _)| n == net_id && c == &r.id)
+            .map(|(_, _, e)| e);
+        let mut s = EndpointSettings {
+            network_id: net_id.clone(),
+            aliases: (!att.aliases.is_empty()).then(|| att.aliases.clone()),
+            mac_address: att.mac.clone().unwrap_or_default(),
+            ..Default::default()
         };
-        let mut published: Vec<PublishedPort> = Vec::new();
-        for (net_id, att) in &r.networks {
-            let net = nets.iter().find(|n| &n.id == net_id);
-            let name = net.map_or(att.name.clone(), |n| n.name.clone());
-            let ep = eps
-                .iter()
-                .find(|(n, c, _)| n == net_id && c == &r.id)
-                .map(|(_, _, e)| e);
-            let mut s = EndpointSettings {
-                network_id: net_id.clone(),
-                aliases: (!att.aliases.is_empty()).then(|| att.aliases.clone()),
-                mac_address: att.mac.clone().unwrap_or_default(),
-                ..Default::default()
-            };
-            s.ipam_config = att.ipam_config.clone();
-            s.driver_opts = att.driver_opts.clone();
-            if let Some(ep) = ep.filter(|_| live) {
-                s.endpoint_id = ep.endpoint_id.clone();
-                s.mac_address = ep.mac.clone();
-                if let Some((ip, p)) = ep.ipv4 {
-                    s.ip_address = ip.to_string();
-                    s.ip_prefix_len = p.into();
-                }
-                if let Some((ip, p)) = ep.ipv6 {
-                    s.global_ipv6_address = ip.to_string();
-                    s.global_ipv6_prefix_len = p.into();
-                }
-                s.gateway = ep.gateway4.map(|g| g.to_string()).unwrap_or_default();
-                s.ipv6_gateway = ep.gateway6.map(|g| g.to_string()).unwrap_or_default();
-                published.extend(ep.ports.iter().cloned());
-                if net.is_some_and(|n| n.default_bridge) {
-                    settings.endpoint_id = s.endpoint_id.clone();
-                    settings.ip_address = s.ip_address.clone();
-                    settings.ip_prefix_len = s.ip_prefix_len;
-                    settings.gateway = s.gateway.clone();
-                    settings.mac_address = s.mac_address.clone();
-                    settings.global_ipv6_address = s.global_ipv6_address.clone();
-                    settings.global_ipv6_prefix_len = s.global_ipv6_prefix_len;
-                    settings.ipv6_gateway = s.ipv6_gateway.clone();
-                }
-                settings.sandbox_key = ep.netns.display().to_string();
+        s.ipam_config = att.ipam_config.clone();
+        s.driver_opts = att.driver_opts.clone();
+        if let Some(ep) = ep.filter(|_| live) {
+            s.endpoint_id = ep.endpoint_id.clone();
+            s.mac_address = ep.mac.clone();
+            if let Some((ip, p)) = ep.ipv4 {
+                s.ip_address = ip.to_string();
+                s.ip_prefix_len = p.into();
             }
-            settings.networks.insert(name, s);
+            if let Some((ip, p)) = ep.ipv6 {
+                s.global_ipv6_address = ip.to_string();
+                s.global_ipv6_prefix_len = p.into();
+            }
+            s.gateway = ep.gateway4.map(|g| g.to_string()).unwrap_or_default();
+            s.ipv6_gateway = ep.gateway6.map(|g| g.to_string()).unwrap_or_default();
+            published.extend(ep.ports.iter().cloned());
+            if net.is_some_and(|n| n.default_bridge) {
+                settings.endpoint_id = s.endpoint_id.clone();
+                settings.ip_address = s.ip_address.clone();
+                settings.ip_prefix_len = s.ip_prefix_len;
+                settings.gateway = s.gateway.clone();
+                settings.mac_address = s.mac_address.clone();
+                settings.global_ipv6_address = s.global_ipv6_address.clone();
+                settings.global_ipv6_prefix_len = s.global_ipv6_prefix_len;
+                settings.ipv6_gateway = s.ipv6_gateway.clone();
+            }
+            settings.sandbox_key = ep.netns.display().to_string();
         }
-        if live {
-            for key in r.config.exposed_ports.iter().flat_map(|m| m.keys()) {
-                settings.ports.entry(key.clone()).or_insert(None);
-            }
-            for p in &published {
-                let key = format!("{}/{}", p.container_port, p.proto);
-                settings
-                    .ports
-                    .entry(key)
-                    .or_insert(None)
-                    .get_or_insert_with(Vec::new)
-                    .push(PortBinding {
-                        host_ip: p.host_ip.to_string(),
-                        host_port: p.host_port.to_string(),
-                    });
+        settings.networks.insert(name, s);
+    }
+    if live {
+        for key in r.config.exposed_ports.iter().flat_map(|m| m.keys()) {
+            settings.ports.entry(key.clone()).or_insert(None);
+        }
+        for p in &published {
+            let key = format!("{}/{}", p.container_port, p.proto);
+            settings
+                .ports
+                .entry(key)
+                .or_insert(None)
+                .get_or_insert_with(Vec::new)
+                .push(PortBinding {
+                    host_ip: p.host_ip.to_string(),
+                    host_port: p.host_port.to_string(),
+                });
+            ps_ports.push(Port {
+                ip: p.host_ip.to_string(),
+                private_port: p.container_port,
+                public_port: Some(p.host_port),
+                kind: p.proto.clone(),
+            });
+        }
+        for key in r.config.exposed_ports.iter().flat_map(|m| m.keys()) {
+            if let Ok((port, proto)) = ports::parse_port_key(key)
+                && !published
+                    .iter()
+                    .any(|p| p.container_port == port && p.proto == proto)
+            {
                 ps_ports.push(Port {
-                    ip: p.host_ip.to_string(),
-                    private_port: p.container_port,
-                    public_port: Some(p.host_port),
-                    kind: p.proto.clone(),
+                    ip: String::new(),
+                    private_port: port,
+                    public_port: None,
+                    kind: proto,
                 });
             }
-            for key in r.config.exposed_ports.iter().flat_map(|m| m.keys()) {
-                if let Ok((port, proto)) = ports::parse_port_key(key)
-                    && !published
-                        .iter()
-                        .any(|p| p.container_port == port && p.proto == proto)
-                {
-                    ps_ports.push(Port {
-                        ip: String::new(),
-                        private_port: port,
-                        public_port: None,
-                        kind: proto,
-                    });
-                }
-            }
         }
-        (settings, ps_ports)
     }
+    (settings, ps_ports)
 }
