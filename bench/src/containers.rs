@@ -223,7 +223,7 @@ struct Memory {
     shim_pss: u64,
 }
 
-fn print_row(scenario: &str, berth: &[f64], docker: &[f64]) {
+pub fn print_row(scenario: &str, berth: &[f64], docker: &[f64]) {
     let (Some(b), Some(d)) = (Summary::of(berth), Summary::of(docker)) else {
         return;
     };
@@ -240,7 +240,7 @@ fn print_row(scenario: &str, berth: &[f64], docker: &[f64]) {
     );
 }
 
-fn timed_berth_cli(cli: &Path, b: &Berthd, args: &[&str]) -> anyhow::Result<f64> {
+pub fn timed_berth_cli(cli: &Path, b: &Berthd, args: &[&str]) -> anyhow::Result<f64> {
     let t = Instant::now();
     let out = Command::new(cli)
         .args(args)

@@ -10,12 +10,16 @@
 //!   the daemons' resident memory.
 //! - `containers`: berthd vs dockerd through the docker CLI: `run --rm`,
 //!   memory per idle container, `ps`/`inspect` latency.
+//! - `network`: berthd vs dockerd on their default bridges: `run --rm`,
+//!   iperf3 throughput (container to container, through a published port,
+//!   and a bare veth as the floor), DNS lookups of container names.
 
 mod containers;
 mod daemon;
 mod host;
 mod images;
 mod interrupt;
+mod network;
 mod runtime;
 mod spawn;
 mod stats;
@@ -43,6 +47,10 @@ enum Command {
     /// berthd vs dockerd: `run --rm`, memory per idle container, ps and
     /// inspect latency. Needs root and dockerd.
     Containers(containers::ContainersArgs),
+    /// berthd vs dockerd on their default bridges: `run --rm`, iperf3
+    /// throughput, DNS lookups per second. Needs root, dockerd and iperf3;
+    /// runs in a private network namespace of its own.
+    Network(network::NetworkArgs),
 }
 
 fn main() -> ExitCode {
@@ -51,6 +59,7 @@ fn main() -> ExitCode {
         Command::Runtime(args) => runtime::main(args),
         Command::Images(args) => images::main(args),
         Command::Containers(args) => containers::main(args),
+        Command::Network(args) => network::main(args),
     };
     match result {
         Ok(code) => code,

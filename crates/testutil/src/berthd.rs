@@ -280,7 +280,7 @@ impl Drop for Berthd {
             }
         }
         let clean_exit = self.stop();
-        let bridge_left = Path::new("/sys/class/net").join(self.bridge()).exists();
+        let bridge_left = crate::net_links().contains(&self.bridge());
         let table_left = nft_table_exists(&self.nft_table());
         // Clean up whatever leaked before asserting, so a failure here does
         // not leave the host changed.

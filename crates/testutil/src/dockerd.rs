@@ -70,7 +70,7 @@ impl Dockerd {
             child: None,
             containerd_pid: None,
             host_before,
-            links_before: links(),
+            links_before: crate::net_links(),
             done: false,
         };
         if let Err(e) = d.spawn(&dockerd, extra) {
@@ -258,7 +258,7 @@ impl Dockerd {
         // dockerd can leave the bridges of its user networks and veth pairs
         // behind (both ends on the host); those that appeared while it ran
         // and carry its names go.
-        for link in links() {
+        for link in crate::net_links() {
             let dockers = link.starts_with("br-") || link.starts_with("veth");
             if dockers && !self.links_before.contains(&link) {
                 let _ = Command::new("ip").args(["link", "del", &link]).status();
@@ -267,17 +267,6 @@ impl Dockerd {
         }
         leaks
     }
-}
-
-/// The host's network interfaces, by name.
-fn links() -> Vec<String> {
-    std::fs::read_dir("/sys/class/net")
-        .map(|d| {
-            d.flatten()
-                .map(|e| e.file_name().to_string_lossy().into_owned())
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 impl Drop for Dockerd {

@@ -233,3 +233,16 @@ pub fn mounts_containing(needle: &str) -> Vec<String> {
         .map(str::to_string)
         .collect()
 }
+
+/// The network interfaces of the caller's network namespace, by name.
+/// Read from `/proc/self/net/dev`, which follows the reader's namespace
+/// (`/sys/class/net` follows the namespace sysfs was mounted in, so it
+/// shows the host's interfaces to a process in a private one).
+pub fn net_links() -> Vec<String> {
+    std::fs::read_to_string("/proc/self/net/dev")
+        .unwrap_or_default()
+        .lines()
+        .skip(2)
+        .filter_map(|l| Some(l.split_once(':')?.0.trim().to_string()))
+        .collect()
+}
