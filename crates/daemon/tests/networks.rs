@@ -93,9 +93,14 @@ const HTTPD: &[&str] = &["busybox", "httpd", "-f", "-p", "80", "-h", "/www"];
 
 /// Nothing of the container's networking is left on the host.
 fn endpoint_gone(d: &Berthd, network_id: &str, container_id: &str) {
+    // A stopped container's veth is deleted in the background.
     let veth = berth_network::bridge::host_veth_name(network_id, container_id);
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while berth_testutil::net_links().contains(&veth) && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
     assert!(
-        !Path::new("/sys/class/net").join(&veth).exists(),
+        !berth_testutil::net_links().contains(&veth),
         "veth {veth} of {container_id} left behind"
     );
     assert!(

@@ -381,6 +381,44 @@ impl Host {
         errors.into_result()
     }
 
+    /// [`Host::disconnect`] for a container that has stopped: the veth is
+    /// found now and deleted on a thread of its own. Deleting a network
+    /// device waits in the kernel for its last references to drop (RCU
+    /// grace periods: 15–30 ms here, most of a `run --rm` on a bridge);
+    /// nobody needs to wait for that once the container is gone. The link
+    /// is deleted by index, so a veth made meanwhile under the same name
+    /// (the container started again) is never the one deleted.
+    pub fn disconnect_in_background(
+        &self,
+        net: &BridgeNetwork,
+        container_id: &str,
+    ) -> Result<(), ErrorList> {
+        let name = host_veth_name(&net.id, container_id);
+        let mut errors = ErrorList::new();
+        let Some(mut nl) = errors.note(self.netlink()) else {
+            return errors.into_result();
+        };
+        let Some(link) = errors.note(nl.link(&name)).flatten() else {
+            return errors.into_result();
+        };
+        let index = link.index;
+        let spawned = std::thread::Builder::new()
+            .name("berth-veth-del".into())
+            .spawn(move || {
+                if let Err(e) = nl.del_link_index(index, &name) {
+                    tracing::warn!("deleting veth {name}: {e}");
+                }
+            });
+        if let Err(e) = spawned {
+            // No thread to spare: delete it here.
+            tracing::debug!("no thread for deleting {}: {e}", link.name);
+            if let Some(mut nl) = errors.note(self.netlink()) {
+                errors.note(nl.del_link_index(index, &link.name));
+            }
+        }
+        errors.into_result()
+    }
+
     /// Publishes a container's ports.
     pub fn publish(&self, ports: &PortRules) -> Result<()> {
         Ok(self.firewall.publish(ports)?)

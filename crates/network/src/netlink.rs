@@ -332,11 +332,19 @@ impl Netlink {
     /// Deletes a link; deleting one end of a veth deletes both. A link that
     /// does not exist is not an error.
     pub fn del_link(&mut self, name: &str) -> Result<()> {
-        let Some(link) = self.link(name)? else {
-            return Ok(());
-        };
+        match self.link(name)? {
+            Some(link) => self.del_link_index(link.index, name),
+            None => Ok(()),
+        }
+    }
+
+    /// Deletes the link with this index (`name` is for messages). Unlike a
+    /// name, an index is never given to another link soon after, so this
+    /// cannot delete a link made later with the same name. A link that is
+    /// gone already is not an error.
+    pub fn del_link_index(&mut self, index: u32, name: &str) -> Result<()> {
         let mut msg = LinkMessage::default();
-        msg.header.index = link.index;
+        msg.header.index = index;
         match self.change(
             format!("delete link {name}"),
             RouteNetlinkMessage::DelLink(msg),

@@ -357,7 +357,7 @@ impl crate::Engine {
             })?)
         });
         if let Err(e) = published {
-            self.detach_locked(&net.id, &record.id);
+            self.detach_locked(&net.id, &record.id, false);
             return Err(e);
         }
         Ok(ep)
@@ -365,7 +365,9 @@ impl crate::Engine {
 
     /// Undoes one endpoint: ports, veth, then addresses and row (in one
     /// transaction). Best effort: failures are logged, the rest still runs.
-    fn detach_locked(&self, net_id: &str, container_id: &str) {
+    /// For a `stopped` container the veth is deleted in the background
+    /// ([`berth_network::bridge::Host::disconnect_in_background`]).
+    fn detach_locked(&self, net_id: &str, container_id: &str, stopped: bool) {
         let row = store::endpoints(&self.db.conn()).map(|all| {
             all.into_iter()
                 .find(|(n, c, _)| n == net_id && c == container_id)
@@ -384,11 +386,13 @@ impl crate::Engine {
             tracing::warn!("container {container_id}: unpublishing its ports: {e}");
         }
         let net = store::network(&self.db.conn(), net_id).ok().flatten();
+        let host = self.networks.host();
         if let Some(net) = &net
-            && let Err(e) = self
-                .networks
-                .host()
-                .disconnect(&net.bridge_network(), container_id)
+            && let Err(e) = if stopped {
+                host.disconnect_in_background(&net.bridge_network(), container_id)
+            } else {
+                host.disconnect(&net.bridge_network(), container_id)
+            }
         {
             tracing::warn!(
                 "container {container_id}: disconnecting from {}: {e}",
@@ -431,7 +435,7 @@ impl crate::Engine {
             }
         };
         for n in nets {
-            self.detach_locked(&n, id);
+            self.detach_locked(&n, id, true);
         }
         if let Err(e) = netns::remove(&self.netns_path(id)) {
             tracing::warn!("container {id}: removing its network namespace: {e}");
@@ -540,7 +544,7 @@ impl crate::Engine {
 
     fn teardown_one(&self, net_id: &str, container_id: &str) {
         let _net = self.networks.lock();
-        self.detach_locked(net_id, container_id);
+        self.detach_locked(net_id, container_id, false);
     }
 
     /// `POST /networks/{id}/disconnect`.
@@ -690,3 +694,4 @@ pub(crate) fn network_view(
     }
     (settings, ps_ports)
 }
+
