@@ -104,7 +104,8 @@ pub fn main(args: &NetworkArgs) -> anyhow::Result<ExitCode> {
     ]
     .map(String::from)
     .to_vec();
-    let docker = Daemon::Docker(Dockerd::start(NAME, &dockerd_flags).context("dockerd did not start")?);
+    let docker =
+        Daemon::Docker(Dockerd::start(NAME, &dockerd_flags).context("dockerd did not start")?);
     let daemons = [&berth, &docker];
     for d in daemons {
         d.timed(&["import", tarball.to_str().unwrap_or_default(), IMAGE])?;
@@ -115,7 +116,9 @@ pub fn main(args: &NetworkArgs) -> anyhow::Result<ExitCode> {
     let result = measure(args, &berth, &docker, &berth_cli);
     for d in [&berth, &docker] {
         let containers = ["berth-bench-iperf", "berth-bench-web", "berth-bench-asker"];
-        let _ = d.docker(&[&["rm", "-f"][..], &containers].concat()).output();
+        let _ = d
+            .docker(&[&["rm", "-f"][..], &containers].concat())
+            .output();
         let _ = d.docker(&["network", "rm", "berth-bench-dns"]).output();
     }
     let load_after = load_average();
@@ -158,7 +161,9 @@ pub fn main(args: &NetworkArgs) -> anyhow::Result<ExitCode> {
     );
     println!("| path | berthd | dockerd | berthd / dockerd | berthd / veth floor |");
     println!("|---|---|---|---|---|");
-    let floor = Summary::of(&m.veth_floor).map(|s| s.median).unwrap_or(f64::NAN);
+    let floor = Summary::of(&m.veth_floor)
+        .map(|s| s.median)
+        .unwrap_or(f64::NAN);
     for s in [&m.c2c, &m.h2c] {
         row_gbps(s.scenario, &s.berth, &s.docker, floor);
     }
@@ -236,7 +241,15 @@ fn measure(
     for (d, port) in [(berth, 15201), (docker, 15202)] {
         let publish = format!("127.0.0.1:{port}:5201");
         d.timed(&[
-            "run", "-d", "--name", "berth-bench-iperf", "-p", &publish, IMAGE, "iperf3", "-s",
+            "run",
+            "-d",
+            "--name",
+            "berth-bench-iperf",
+            "-p",
+            &publish,
+            IMAGE,
+            "iperf3",
+            "-s",
         ])?;
         let ip = inspect(d, "berth-bench-iperf", "{{.NetworkSettings.IPAddress}}")?;
         servers.push((d, port, ip));
@@ -254,15 +267,31 @@ fn measure(
         }
         for (d, port, ip) in order {
             let out = d
-                .docker(&["run", "--rm", IMAGE, "iperf3", "-J", "-t", &seconds, "-c", ip])
+                .docker(&[
+                    "run", "--rm", IMAGE, "iperf3", "-J", "-t", &seconds, "-c", ip,
+                ])
                 .output()
                 .context("iperf3 client container")?;
-            c2c.push(d, iperf_bps(&out).with_context(|| format!("{}: c2c", d.name()))?);
+            c2c.push(
+                d,
+                iperf_bps(&out).with_context(|| format!("{}: c2c", d.name()))?,
+            );
             let out = Command::new("iperf3")
-                .args(["-J", "-t", &seconds, "-c", "127.0.0.1", "-p", &port.to_string()])
+                .args([
+                    "-J",
+                    "-t",
+                    &seconds,
+                    "-c",
+                    "127.0.0.1",
+                    "-p",
+                    &port.to_string(),
+                ])
                 .output()
                 .context("iperf3 on the host")?;
-            h2c.push(d, iperf_bps(&out).with_context(|| format!("{}: h2c", d.name()))?);
+            h2c.push(
+                d,
+                iperf_bps(&out).with_context(|| format!("{}: h2c", d.name()))?,
+            );
         }
         let out = Command::new("iperf3")
             .args(["-J", "-t", &seconds, "-c", VETH_PEER])
@@ -279,7 +308,14 @@ fn measure(
         d.timed(&["network", "create", "berth-bench-dns"])?;
         for name in ["berth-bench-web", "berth-bench-asker"] {
             d.timed(&[
-                "run", "-d", "--name", name, "--network", "berth-bench-dns", IMAGE, "sleep",
+                "run",
+                "-d",
+                "--name",
+                name,
+                "--network",
+                "berth-bench-dns",
+                IMAGE,
+                "sleep",
                 "1000000",
             ])?;
         }
@@ -293,7 +329,8 @@ fn measure(
         })
         .context("enter the asking container's netns")?
         .context("a UDP socket to 127.0.0.11")?;
-        lookups(&socket, "berth-bench-web", 200).with_context(|| format!("{}: DNS warm-up", d.name()))?;
+        lookups(&socket, "berth-bench-web", 200)
+            .with_context(|| format!("{}: DNS warm-up", d.name()))?;
         askers.push((d, socket));
     }
     for _ in 0..3 {
@@ -334,7 +371,10 @@ fn iperf_tarball(dir: &std::path::Path) -> anyhow::Result<PathBuf> {
     berth_testutil::busybox_tarball(dir);
     let rootfs = dir.join("rootfs");
     let iperf = PathBuf::from("/usr/bin/iperf3");
-    let ldd = Command::new("ldd").arg(&iperf).output().context("ldd iperf3")?;
+    let ldd = Command::new("ldd")
+        .arg(&iperf)
+        .output()
+        .context("ldd iperf3")?;
     let mut files = vec![iperf];
     for line in String::from_utf8_lossy(&ldd.stdout).lines() {
         // "libc.so.6 => /lib/x86_64-linux-gnu/libc.so.6 (0x…)" or
@@ -375,21 +415,41 @@ impl VethFloor {
         // Wait until the child is in its own namespace.
         let own = std::fs::read_link("/proc/self/ns/net")?;
         let deadline = Instant::now() + Duration::from_secs(5);
-        while std::fs::read_link(format!("/proc/{pid}/ns/net")).ok().as_ref() == Some(&own) {
+        while std::fs::read_link(format!("/proc/{pid}/ns/net"))
+            .ok()
+            .as_ref()
+            == Some(&own)
+        {
             if Instant::now() > deadline {
                 bail!("the veth floor's namespace did not appear");
             }
             std::thread::sleep(Duration::from_millis(10));
         }
-        sh(&["ip", "link", "add", "berthbv0", "type", "veth", "peer", "name", "eth0", "netns", &pid])?;
-        sh(&["ip", "addr", "add", &format!("{VETH_HOST}/30"), "dev", "berthbv0"])?;
+        sh(&[
+            "ip", "link", "add", "berthbv0", "type", "veth", "peer", "name", "eth0", "netns", &pid,
+        ])?;
+        sh(&[
+            "ip",
+            "addr",
+            "add",
+            &format!("{VETH_HOST}/30"),
+            "dev",
+            "berthbv0",
+        ])?;
         sh(&["ip", "link", "set", "berthbv0", "up"])?;
         let inside = |args: &[&str]| {
             let mut all = vec!["nsenter", "-t", &pid, "-n"];
             all.extend_from_slice(args);
             sh(&all)
         };
-        inside(&["ip", "addr", "add", &format!("{VETH_PEER}/30"), "dev", "eth0"])?;
+        inside(&[
+            "ip",
+            "addr",
+            "add",
+            &format!("{VETH_PEER}/30"),
+            "dev",
+            "eth0",
+        ])?;
         inside(&["ip", "link", "set", "eth0", "up"])?;
         inside(&["ip", "link", "set", "lo", "up"])?;
         std::thread::sleep(Duration::from_millis(300));
@@ -401,7 +461,9 @@ impl Drop for VethFloor {
     fn drop(&mut self) {
         let _ = self.server.kill();
         let _ = self.server.wait();
-        let _ = Command::new("ip").args(["link", "del", "berthbv0"]).status();
+        let _ = Command::new("ip")
+            .args(["link", "del", "berthbv0"])
+            .status();
     }
 }
 

@@ -806,3 +806,165 @@ fn embedded_dns_resolves_names_on_shared_networks_and_forwards_the_rest() {
     ok(d.docker(&["rm", "-f", "srv", "srv2", "cli", "late"]));
     ok(d.docker(&["network", "rm", &net, &other]));
 }
+
+/// Set in this test binary when it re-runs itself in private namespaces.
+const PRIVATE_NETNS: &str = "BERTH_TEST_PRIVATE_NETNS";
+
+/// Berth beside a live dockerd 20.10 with its iptables rules on. dockerd
+/// turns forwarding on with the `filter FORWARD` policy set to DROP and
+/// owns its chains; Berth's containers must still reach each other and
+/// their published ports, Docker's containers keep working, and once
+/// Berth's networks are gone no rule of Berth's is left in iptables while
+/// Docker's are untouched.
+///
+/// dockerd's iptables changes are host-wide and it does not undo them, so
+/// the test re-runs itself under `unshare --net --mount`: both daemons,
+/// dockerd's chains and policy, both bridges and every rule live and die
+/// in a network namespace of the test's own, which both daemons share as
+/// they would share a host. The host's network is never touched.
+#[test]
+fn coexists_with_a_live_dockerd_and_its_drop_policy() {
+    const TEST: &str = "coexists_with_a_live_dockerd_and_its_drop_policy";
+    if !require_root(TEST) {
+        return;
+    }
+    if std::env::var_os(PRIVATE_NETNS).is_none() {
+        let status = std::process::Command::new("unshare")
+            .args(["--net", "--mount", "--propagation", "slave", "--"])
+            .arg(std::env::current_exe().unwrap())
+            .args([TEST, "--exact", "--nocapture", "--test-threads=1"])
+            .env(PRIVATE_NETNS, "1")
+            .status()
+            .expect("run unshare");
+        assert!(status.success(), "{TEST} failed in its private namespace");
+        return;
+    }
+    let sh = |args: &[&str]| {
+        let out = std::process::Command::new(args[0])
+            .args(&args[1..])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{args:?}: {out:?}");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    sh(&["ip", "link", "set", "lo", "up"]);
+    // dockerd first, as on a Docker host: it finds forwarding off, turns
+    // it on and sets the DROP policy. (A new namespace may inherit the
+    // host's forwarding setting: turn it off, as on a fresh host.)
+    std::fs::write("/proc/sys/net/ipv4/ip_forward", "0").unwrap();
+    let flags = [
+        "--iptables=true",
+        "--ip-masq=true",
+        "--bridge=",
+        "--bip=172.31.0.1/16",
+    ]
+    .map(String::from);
+    let Some(mut docker) = berth_testutil::dockerd::Dockerd::start(TEST, &flags) else {
+        return;
+    };
+    let forward = || sh(&["iptables", "-w", "-S", "FORWARD"]);
+    let before = forward();
+    assert!(
+        before.contains("-P FORWARD DROP"),
+        "dockerd set no DROP policy:\n{before}"
+    );
+    assert!(
+        before.contains("DOCKER"),
+        "dockerd made no chains:\n{before}"
+    );
+
+    let Some((d, dir)) = daemon_with_busybox_args(TEST, &[]) else {
+        return;
+    };
+    let tar = dir.path().join("rootfs.tar");
+    let out = docker
+        .docker(&["import", tar.to_str().unwrap(), "busybox:latest"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+
+    // Berth: a user network, a server by name from another container, and
+    // its published port from the host; the default bridge too.
+    ok(d.docker(&["network", "create", "berthnet"]));
+    let port = free_port();
+    let map = format!("127.0.0.1:{port}:80");
+    let mut args = vec![
+        "run",
+        "-d",
+        "--name",
+        "web",
+        "--network",
+        "berthnet",
+        "-p",
+        &map,
+    ];
+    args.extend_from_slice(HTTPD);
+    ok(d.docker(&args));
+    let mut args = vec!["run", "-d", "--name", "web0"];
+    args.extend_from_slice(HTTPD);
+    ok(d.docker(&args));
+    let web0 = inspect(&d, "web0", "{{.NetworkSettings.IPAddress}}");
+    assert!(
+        http_get_soon(&format!("127.0.0.1:{port}")).is_some(),
+        "Berth's published port is dropped beside dockerd; FORWARD:\n{}",
+        forward()
+    );
+    // By name through the embedded DNS (busybox's nslookup: the static
+    // busybox's own resolver calls crash in glibc), then busybox nc.
+    let by_name = "ip=$(nslookup web | awk '/^Address/ {a=$NF} END {print a}'); \
+                   printf 'GET / HTTP/1.0\r\n\r\n' | nc -w 3 $ip 80";
+    let fetched = ok(d.docker(&[
+        "run",
+        "--rm",
+        "--network",
+        "berthnet",
+        "busybox",
+        "sh",
+        "-c",
+        by_name,
+    ]));
+    assert!(fetched.contains("hello from berth"), "{fetched}");
+    let by_ip = format!("printf 'GET / HTTP/1.0\r\n\r\n' | nc -w 3 {web0} 80");
+    let fetched = ok(d.docker(&["run", "--rm", "busybox", "sh", "-c", &by_ip]));
+    assert!(fetched.contains("hello from berth"), "{fetched}");
+    let during = forward();
+    assert!(during.contains("--comment berth -j ACCEPT"), "{during}");
+    assert!(
+        during.contains("-P FORWARD DROP"),
+        "Berth changed the policy:\n{during}"
+    );
+
+    // Docker's own container and published port work beside Berth's.
+    let docker_port = free_port();
+    let docker_map = format!("127.0.0.1:{docker_port}:80");
+    let mut args = vec!["run", "-d", "--name", "dweb", "-p", &docker_map];
+    args.extend_from_slice(HTTPD);
+    let out = docker.docker(&args).output().unwrap();
+    assert!(out.status.success(), "{out:?}");
+    assert!(
+        http_get_soon(&format!("127.0.0.1:{docker_port}")).is_some(),
+        "Docker's published port does not work beside Berth"
+    );
+
+    // Berth's rules go with its networks; Docker's stay as they were.
+    ok(d.docker(&["rm", "-f", "web", "web0"]));
+    ok(d.docker(&["network", "rm", "berthnet"]));
+    drop(d);
+    let after = forward();
+    assert!(
+        !after.contains("berth"),
+        "Berth left FORWARD rules:\n{after}"
+    );
+    assert_eq!(
+        before.lines().collect::<Vec<_>>(),
+        after.lines().collect::<Vec<_>>(),
+        "Docker's FORWARD chain changed"
+    );
+    assert!(
+        http_get_soon(&format!("127.0.0.1:{docker_port}")).is_some(),
+        "Docker's published port broke when Berth left"
+    );
+    for leak in docker.shutdown() {
+        eprintln!("{TEST}: dockerd left: {leak}");
+    }
+}

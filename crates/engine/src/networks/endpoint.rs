@@ -694,4 +694,3 @@ pub(crate) fn network_view(
     }
     (settings, ps_ports)
 }
-
