@@ -27,6 +27,18 @@ pub struct Ctx {
     pub query: Query,
 }
 
+/// A legacy link's name (`parent/alias`) is a container name with a
+/// slash: `/containers/app/db/json` is `/containers/{app/db}/json`, as
+/// dockerd's router reads it.
+fn join_link_name(mut segments: Vec<String>) -> Vec<String> {
+    if segments.len() > 3 && segments[0] == "containers" {
+        let action = segments.pop().unwrap_or_default();
+        let name = segments[1..].join("/");
+        segments = vec!["containers".into(), name, action];
+    }
+    segments
+}
+
 /// Answers one request.
 pub async fn handle(engine: Arc<Engine>, req: Request<Incoming>) -> Response {
     let method = req.method().clone();
@@ -44,6 +56,7 @@ pub async fn handle(engine: Arc<Engine>, req: Request<Incoming>) -> Response {
                 version,
                 query: Query::parse(req.uri().query()),
             };
+            let segments = join_link_name(segments);
             let segments: Vec<&str> = segments.iter().map(String::as_str).collect();
             match route(&ctx, &method, &segments, req).await {
                 Ok(r) => r,
@@ -129,6 +142,9 @@ async fn route(
         (&M::GET, ["containers", id, "stats"]) => container_stats::stats(ctx, id).await,
         (&M::POST, ["containers", id, "update"]) => container_stats::update(ctx, id, req).await,
         (&M::DELETE, ["containers", id]) => containers::remove(ctx, id).await,
+        (&M::DELETE, ["containers", parent, alias]) => {
+            containers::remove_link(ctx, parent, alias).await
+        }
         (&M::HEAD, ["containers", id, "archive"]) => container_fs::archive_head(ctx, id).await,
         (&M::GET, ["containers", id, "archive"]) => container_fs::archive_get(ctx, id).await,
         (&M::PUT, ["containers", id, "archive"]) => container_fs::archive_put(ctx, id, req).await,

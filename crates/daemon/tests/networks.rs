@@ -968,3 +968,126 @@ fn coexists_with_a_live_dockerd_and_its_drop_policy() {
         eprintln!("{TEST}: dockerd left: {leak}");
     }
 }
+
+/// Legacy links on the default bridge (environment, /etc/hosts, the
+/// child's extra name, `rm --link`, Docker's errors) and links on a
+/// user-defined network (an alias only the linking container resolves).
+#[test]
+fn links_legacy_and_on_user_networks() {
+    let Some((d, _dir)) = daemon_with_busybox("links_legacy_and_on_user_networks") else {
+        return;
+    };
+    ok(d.docker(&[
+        "run", "-d", "--name", "db", "-e", "FOO=1", "--expose", "5432", "busybox", "sleep", "60",
+    ]));
+    let ip = inspect(&d, "db", "{{.NetworkSettings.IPAddress}}");
+    let host = inspect(&d, "db", "{{.Config.Hostname}}");
+    let out = ok(d.docker(&[
+        "run",
+        "--rm",
+        "--link",
+        "db:sql-db",
+        "busybox",
+        "sh",
+        "-c",
+        "env; cat /etc/hosts",
+    ]));
+    for want in [
+        "SQL_DB_ENV_FOO=1".to_string(),
+        format!("SQL_DB_PORT=tcp://{ip}:5432"),
+        format!("SQL_DB_PORT_5432_TCP=tcp://{ip}:5432"),
+        format!("SQL_DB_PORT_5432_TCP_ADDR={ip}"),
+        "SQL_DB_PORT_5432_TCP_PORT=5432".to_string(),
+        "SQL_DB_PORT_5432_TCP_PROTO=tcp".to_string(),
+        format!("{ip}\tsql-db {host} db"),
+    ] {
+        assert!(out.contains(&want), "no {want:?} in:\n{out}");
+    }
+    assert!(out.contains("SQL_DB_NAME=/"), "{out}");
+    assert!(!out.contains("SQL_DB_ENV_PATH"), "{out}");
+
+    // A named parent: the recorded form, the child's extra name, rm --link.
+    ok(d.docker(&[
+        "create", "--name", "app", "--link", "db:sql", "busybox", "sleep", "60",
+    ]));
+    assert_eq!(
+        inspect(&d, "app", "{{json .HostConfig.Links}}"),
+        r#"["/db:/app/sql"]"#
+    );
+    ok(d.docker(&["start", "app"]));
+    assert_eq!(inspect(&d, "app/sql", "{{.Name}}"), "/db");
+    let ps: serde_json::Value = d.api("GET", "/containers/json", None).json();
+    let db = ps
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["Names"][0] == "/db")
+        .unwrap();
+    assert_eq!(db["Names"], serde_json::json!(["/db", "/app/sql"]), "{db}");
+    ok(d.docker(&["rm", "--link", "app/sql"]));
+    assert_eq!(inspect(&d, "app", "{{len .HostConfig.Links}}"), "0");
+    assert_eq!(inspect(&d, "db", "{{.State.Running}}"), "true");
+
+    // Docker's errors: no such child, a child that is not running.
+    let err = fails(
+        d.docker(&["run", "--rm", "--link", "nosuch:x", "busybox", "true"]),
+        125,
+    );
+    assert!(err.contains("could not get container for nosuch"), "{err}");
+    ok(d.docker(&[
+        "create", "--name", "app2", "--link", "db:sql", "busybox", "true",
+    ]));
+    ok(d.docker(&["stop", "-t", "0", "db"]));
+    let err = fails(d.docker(&["start", "app2"]), 1);
+    assert!(
+        err.contains("Cannot link to a non running container: /db AS /app2/sql"),
+        "{err}"
+    );
+    ok(d.docker(&["rm", "-f", "app", "app2", "db"]));
+
+    // On a user-defined network a link is an alias for the linker only.
+    ok(d.docker(&["network", "create", "linknet"]));
+    ok(d.docker(&[
+        "run",
+        "-d",
+        "--name",
+        "target",
+        "--network",
+        "linknet",
+        "busybox",
+        "sleep",
+        "60",
+    ]));
+    let target = inspect(
+        &d,
+        "target",
+        "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}",
+    );
+    let linked = ok(d.docker(&[
+        "run",
+        "--rm",
+        "--network",
+        "linknet",
+        "--link",
+        "target:bar",
+        "busybox",
+        "nslookup",
+        "bar",
+    ]));
+    assert!(linked.contains(&target), "{linked}");
+    let other = d.docker(&[
+        "run",
+        "--rm",
+        "--network",
+        "linknet",
+        "busybox",
+        "nslookup",
+        "bar",
+    ]);
+    assert!(
+        !String::from_utf8_lossy(&other.stdout).contains(&target),
+        "an unlinked container resolved the link alias: {other:?}"
+    );
+    ok(d.docker(&["rm", "-f", "target"]));
+    ok(d.docker(&["network", "rm", "linknet"]));
+}

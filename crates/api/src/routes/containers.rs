@@ -152,12 +152,32 @@ pub async fn remove(ctx: &Ctx, id: &str) -> Result<Response, ApiError> {
     let force = ctx.query.bool("force");
     let volumes = ctx.query.bool("v");
     if ctx.query.bool("link") {
-        return Err(ApiError::bad_request("legacy links are not supported"));
+        if let Some((parent, alias)) = id.trim_start_matches('/').rsplit_once('/') {
+            return remove_link(ctx, parent, alias).await;
+        }
+        // A name with no parent is no link (dockerd's answer).
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "Conflict, cannot remove the default link name of the container",
+        ));
     }
     blocking(&ctx.engine, move |e| {
         e.remove_container(&id, force, volumes)
     })
     .await?;
+    Ok(response::empty(StatusCode::NO_CONTENT))
+}
+
+/// `DELETE /containers/{parent}/{alias}?link=1`: removes a legacy link
+/// (the containers stay). Without `link` the path names no container.
+pub async fn remove_link(ctx: &Ctx, parent: &str, alias: &str) -> Result<Response, ApiError> {
+    if !ctx.query.bool("link") {
+        return Err(ApiError::not_found(format!(
+            "No such container: {parent}/{alias}"
+        )));
+    }
+    let (parent, alias) = (parent.to_string(), alias.to_string());
+    blocking(&ctx.engine, move |e| e.remove_link(&parent, &alias)).await?;
     Ok(response::empty(StatusCode::NO_CONTENT))
 }
 

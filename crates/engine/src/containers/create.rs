@@ -316,6 +316,17 @@ impl crate::Engine {
                 }
             }
         };
+        if super::links::legacy_mode(&host.network_mode) || host.network_mode == "host" {
+            let given = host.links.take().unwrap_or_default();
+            match super::links::register(&records, &name, &host.network_mode, &given) {
+                Ok(links) => host.links = Some(links).filter(|l| !l.is_empty()),
+                Err(e) => {
+                    drop(records);
+                    self.discard_anonymous_volumes(&mounts);
+                    return Err(e);
+                }
+            }
+        }
         if let Err(e) = self
             .snapshotter
             .prepare(&snapshot, image.top_layer.as_deref())

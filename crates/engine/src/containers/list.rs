@@ -231,11 +231,17 @@ impl crate::Engine {
             list.truncate(n);
         }
         let list: Vec<ContainerRecord> = list.into_iter().cloned().collect();
+        let link_names = super::links::link_names(&records);
         drop(records);
         let tables = self.network_tables();
         Ok(list
             .iter()
-            .map(|r| self.summary(r, opts.size, &tables))
+            .map(|r| {
+                let mut s = self.summary(r, opts.size, &tables);
+                s.names
+                    .extend(link_names.get(&r.name).into_iter().flatten().cloned());
+                s
+            })
             .collect())
     }
 

@@ -33,6 +33,7 @@ pub mod export;
 mod fs_view;
 pub mod health;
 pub mod inspect;
+pub mod links;
 pub mod list;
 pub mod logs;
 pub mod monitor;
@@ -312,6 +313,9 @@ pub fn resolve(
     let bare = name.strip_prefix('/').unwrap_or(name);
     if let Some(r) = records.values().find(|r| r.name == bare) {
         return Ok(r.id.clone());
+    }
+    if let Some(child) = links::resolve_link(records, bare) {
+        return Ok(child);
     }
     let matches: Vec<&String> = records.keys().filter(|id| id.starts_with(name)).collect();
     match matches.as_slice() {

@@ -138,11 +138,16 @@ impl crate::Engine {
         let mut mounts = super::mounts::spec_mounts(self, &rootfs, &record.mounts)?;
         let taken = |dest: &str| record.mounts.iter().any(|m| m.destination == dest);
         let own = net.map(|n| n.hosts.as_slice()).unwrap_or_default();
+        let linked = self.linked(record)?;
+        let link_hosts: Vec<(std::net::IpAddr, Vec<String>)> = linked
+            .iter()
+            .filter_map(|l| Some((l.ip?, l.host_names())))
+            .collect();
         let resolver = match net {
             Some(n) if n.embedded_dns => Resolver::Embedded,
             _ => Resolver::Servers(&self.config.dns),
         };
-        for (file, dest, content) in etc_files(record, own, resolver) {
+        for (file, dest, content) in etc_files(record, own, &link_hosts, resolver) {
             if taken(dest) {
                 continue;
             }
@@ -158,6 +163,17 @@ impl crate::Engine {
         )?;
         let mut config = record.config.clone();
         let env = config.env.get_or_insert_with(Vec::new);
+        // Links' variables first; the container's own override them.
+        let own_keys: Vec<String> = env
+            .iter()
+            .map(|e| e.split('=').next().unwrap_or(e).to_string())
+            .collect();
+        let link_env: Vec<String> = linked
+            .iter()
+            .flat_map(|l| l.env())
+            .filter(|e| !own_keys.iter().any(|k| e.split('=').next() == Some(k)))
+            .collect();
+        env.splice(0..0, link_env);
         if !env.iter().any(|e| e.starts_with("HOME=")) {
             env.push(format!(
                 "HOME={}",
@@ -285,6 +301,7 @@ enum Resolver<'a> {
 fn etc_files(
     record: &ContainerRecord,
     own: &[(std::net::IpAddr, Vec<String>)],
+    linked: &[(std::net::IpAddr, Vec<String>)],
     resolver: Resolver<'_>,
 ) -> Vec<(&'static str, &'static str, String)> {
     let host = &record.host_config;
@@ -301,6 +318,10 @@ fn etc_files(
     // The container's own addresses with its hostname (and aliases on
     // user-defined networks), as dockerd writes them.
     for (ip, names) in own {
+        hosts.push_str(&format!("{ip}\t{}\n", names.join(" ")));
+    }
+    // Legacy links: `IP alias hostname name`.
+    for (ip, names) in linked {
         hosts.push_str(&format!("{ip}\t{}\n", names.join(" ")));
     }
     for extra in host.extra_hosts.as_deref().unwrap_or_default() {

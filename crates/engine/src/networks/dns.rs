@@ -8,7 +8,9 @@
 //! A container's name, its 12-digit short id, its hostname and its
 //! network-scoped aliases resolve to its addresses on each user-defined
 //! network it shares with the asking container, and nowhere else (the
-//! default bridge resolves nothing). Several containers with one alias
+//! default bridge resolves nothing). A link (`--link target:alias` on a
+//! user-defined network) makes `alias` resolve to the target's addresses
+//! there, for the linking container only. Several containers with one alias
 //! give several records. Names are read from the state database and the
 //! container table on every query, so a rename, a connect or a disconnect
 //! shows at once and nothing has to be kept in step.
@@ -48,14 +50,34 @@ struct EngineNames {
 impl Names for EngineNames {
     fn addresses(&self, asker: &str, name: &str) -> Option<Vec<IpAddr>> {
         let engine = self.engine.upgrade()?;
+        // The asker's links on each network whose alias is `name`.
+        let linked: Vec<(String, String)> = engine
+            .container(asker)
+            .map(|r| {
+                r.networks
+                    .iter()
+                    .flat_map(|(net, att)| {
+                        att.links.iter().filter_map(move |l| {
+                            let (target, alias) = crate::containers::links::parse(l).ok()?;
+                            alias
+                                .eq_ignore_ascii_case(name)
+                                .then(|| (net.clone(), target))
+                        })
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
         let mut out = Vec::new();
         let mut found = false;
-        engine.shared_endpoints(asker, |record, ep| {
+        engine.shared_endpoints(asker, |net, record, ep| {
             let short = name.len() == 12 && record.id.starts_with(name);
             let named = record.name.eq_ignore_ascii_case(name)
                 || record.config.hostname.eq_ignore_ascii_case(name)
                 || ep.aliases.iter().any(|a| a.eq_ignore_ascii_case(name));
-            if short || named {
+            let link = linked
+                .iter()
+                .any(|(n, target)| n == net && record.name.eq_ignore_ascii_case(target));
+            if short || named || link {
                 found = true;
                 for (ip, _) in ep.ipv4.iter().chain(ep.ipv6.iter()) {
                     if !out.contains(ip) {
@@ -70,7 +92,7 @@ impl Names for EngineNames {
     fn name_of(&self, asker: &str, ip: IpAddr) -> Option<String> {
         let engine = self.engine.upgrade()?;
         let mut name = None;
-        engine.shared_endpoints(asker, |record, ep| {
+        engine.shared_endpoints(asker, |_, record, ep| {
             if name.is_none() && ep.ipv4.iter().chain(ep.ipv6.iter()).any(|(a, _)| *a == ip) {
                 name = Some(record.name.clone());
             }
@@ -93,12 +115,13 @@ impl Engine {
         }
     }
 
-    /// Calls `f` with every endpoint on a user-defined network that
-    /// `asker` also has an endpoint on (its own included).
+    /// Calls `f` with every endpoint (and its network's id) on a
+    /// user-defined network that `asker` also has an endpoint on (its own
+    /// included).
     fn shared_endpoints(
         &self,
         asker: &str,
-        mut f: impl FnMut(&ContainerRecord, &super::EndpointRecord),
+        mut f: impl FnMut(&str, &ContainerRecord, &super::EndpointRecord),
     ) {
         let (nets, eps) = {
             let conn = self.db.conn();
@@ -128,7 +151,7 @@ impl Engine {
             if shared.contains(n.as_str())
                 && let Some(record) = records.get(c)
             {
-                f(record, ep);
+                f(n, record, ep);
             }
         }
     }

@@ -81,6 +81,11 @@ fn attachment(
         att.ipv4 = parse_ip(&field("IPv4Address"), true)?;
         att.ipv6 = parse_ip(&field("IPv6Address"), false)?;
         att.aliases = s.aliases.clone().unwrap_or_default();
+        att.links = s.links.clone().unwrap_or_default();
+        for link in &att.links {
+            crate::containers::links::parse(link)
+                .map_err(|e| NetworkError::Invalid(e.to_string()))?;
+        }
         att.ipam_config = s.ipam_config.clone().filter(|v| !v.is_null());
         att.driver_opts = s.driver_opts.clone();
         if !s.mac_address.is_empty() {
@@ -622,6 +627,7 @@ pub(crate) fn network_view(
         let mut s = EndpointSettings {
             network_id: net_id.clone(),
             aliases: (!att.aliases.is_empty()).then(|| att.aliases.clone()),
+            links: (!att.links.is_empty()).then(|| att.links.clone()),
             mac_address: att.mac.clone().unwrap_or_default(),
             ..Default::default()
         };

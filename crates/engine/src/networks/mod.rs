@@ -220,6 +220,10 @@ pub struct Attachment {
     /// The network's name when the container joined (for messages).
     pub name: String,
     pub aliases: Vec<String>,
+    /// Links on a user-defined network, `target:alias` as given: aliases
+    /// only this container resolves (by the embedded DNS).
+    #[serde(default)]
+    pub links: Vec<String>,
     pub ipv4: Option<IpAddr>,
     pub ipv6: Option<IpAddr>,
     pub mac: Option<String>,
