@@ -668,12 +668,21 @@ fn embedded_dns_resolves_names_on_shared_networks_and_forwards_the_rest() {
     assert!(resolv.contains("search example.test\n"), "{resolv}");
     assert!(resolv.contains("options ndots:0 timeout:2\n"), "{resolv}");
 
-    // By name, alias and short id, at 127.0.0.11 and through resolv.conf.
-    for name in ["srv", "web", &srv[..12], "SRV"] {
+    // By name, alias and short id, at 127.0.0.11 and through resolv.conf;
+    // `name.network` too.
+    let scoped = format!("srv.{net}");
+    let alias_scoped = format!("web.{net}");
+    for name in ["srv", "web", &srv[..12], "SRV", &scoped, &alias_scoped] {
         let out = nslookup(&d, "cli", name)
             .unwrap_or_else(|e| panic!("{name} did not resolve: {e}\nlog:\n{}", d.log()));
         assert!(out.contains(&ip), "{name}: {out}");
     }
+    // Scoped to another network, the same name is not srv's.
+    let elsewhere = nslookup(&d, "cli", &format!("srv.{other}"));
+    assert!(
+        elsewhere.as_ref().is_err() || elsewhere.as_ref().is_ok_and(|o| !o.contains(&ip)),
+        "{elsewhere:?}"
+    );
     let out = ok(d.docker(&["exec", "cli", "nslookup", "web", "127.0.0.11"]));
     assert!(out.contains(&ip), "{out}");
     // And a client connects by name (busybox nc; ping by name too).

@@ -8,7 +8,8 @@
 //! A container's name, its 12-digit short id, its hostname and its
 //! network-scoped aliases resolve to its addresses on each user-defined
 //! network it shares with the asking container, and nowhere else (the
-//! default bridge resolves nothing). A link (`--link target:alias` on a
+//! default bridge resolves nothing); `name.network` resolves `name` on
+//! that network only. A link (`--link target:alias` on a
 //! user-defined network) makes `alias` resolve to the target's addresses
 //! there, for the linking container only. Several containers with one alias
 //! give several records. Names are read from the state database and the
@@ -50,8 +51,15 @@ struct EngineNames {
 impl Names for EngineNames {
     fn addresses(&self, asker: &str, name: &str) -> Option<Vec<IpAddr>> {
         let engine = self.engine.upgrade()?;
-        // The asker's links on each network whose alias is `name`.
-        let linked: Vec<(String, String)> = engine
+        // `a.b.c` is `a.b.c` on any shared network, or `a.b` on network
+        // `c`, or `a` on network `b.c` (dockerd's reading).
+        let mut candidates: Vec<(&str, Option<&str>)> = vec![(name, None)];
+        candidates.extend(
+            name.match_indices('.')
+                .map(|(i, _)| (&name[..i], Some(&name[i + 1..]))),
+        );
+        // The asker's links: (network id, target, alias).
+        let links: Vec<(String, String, String)> = engine
             .container(asker)
             .map(|r| {
                 r.networks
@@ -59,9 +67,7 @@ impl Names for EngineNames {
                     .flat_map(|(net, att)| {
                         att.links.iter().filter_map(move |l| {
                             let (target, alias) = crate::containers::links::parse(l).ok()?;
-                            alias
-                                .eq_ignore_ascii_case(name)
-                                .then(|| (net.clone(), target))
+                            Some((net.clone(), target, alias))
                         })
                     })
                     .collect()
@@ -70,14 +76,21 @@ impl Names for EngineNames {
         let mut out = Vec::new();
         let mut found = false;
         engine.shared_endpoints(asker, |net, record, ep| {
-            let short = name.len() == 12 && record.id.starts_with(name);
-            let named = record.name.eq_ignore_ascii_case(name)
-                || record.config.hostname.eq_ignore_ascii_case(name)
-                || ep.aliases.iter().any(|a| a.eq_ignore_ascii_case(name));
-            let link = linked
-                .iter()
-                .any(|(n, target)| n == net && record.name.eq_ignore_ascii_case(target));
-            if short || named || link {
+            let hit = candidates.iter().any(|(q, scope)| {
+                if scope.is_some_and(|s| !net.name.eq_ignore_ascii_case(s)) {
+                    return false;
+                }
+                (q.len() == 12 && record.id.starts_with(q))
+                    || record.name.eq_ignore_ascii_case(q)
+                    || record.config.hostname.eq_ignore_ascii_case(q)
+                    || ep.aliases.iter().any(|a| a.eq_ignore_ascii_case(q))
+                    || links.iter().any(|(n, target, alias)| {
+                        n == &net.id
+                            && alias.eq_ignore_ascii_case(q)
+                            && record.name.eq_ignore_ascii_case(target)
+                    })
+            });
+            if hit {
                 found = true;
                 for (ip, _) in ep.ipv4.iter().chain(ep.ipv6.iter()) {
                     if !out.contains(ip) {
@@ -115,13 +128,13 @@ impl Engine {
         }
     }
 
-    /// Calls `f` with every endpoint (and its network's id) on a
+    /// Calls `f` with every endpoint (and its network) on a
     /// user-defined network that `asker` also has an endpoint on (its own
     /// included).
     fn shared_endpoints(
         &self,
         asker: &str,
-        mut f: impl FnMut(&str, &ContainerRecord, &super::EndpointRecord),
+        mut f: impl FnMut(&super::NetworkRecord, &ContainerRecord, &super::EndpointRecord),
     ) {
         let (nets, eps) = {
             let conn = self.db.conn();
@@ -150,8 +163,9 @@ impl Engine {
         for (n, c, ep) in &eps {
             if shared.contains(n.as_str())
                 && let Some(record) = records.get(c)
+                && let Some(net) = nets.iter().find(|net| &net.id == n)
             {
-                f(n, record, ep);
+                f(net, record, ep);
             }
         }
     }
