@@ -758,6 +758,32 @@ fn embedded_dns_resolves_names_on_shared_networks_and_forwards_the_rest() {
     ok(d.docker(&["network", "disconnect", &net, "late"]));
     assert!(nslookup(&d, "late", "srv").is_err());
 
+    // A container on the default bridge connected live: from then on its
+    // resolv.conf names the embedded DNS and its hosts file its address
+    // on the network (dockerd rewrites both).
+    ok(d.docker(&[
+        "run",
+        "-d",
+        "--name",
+        "plain",
+        "--dns-search",
+        ".",
+        "busybox",
+        "sleep",
+        "300",
+    ]));
+    let before = ok(d.docker(&["exec", "plain", "cat", "/etc/resolv.conf"]));
+    assert!(!before.contains("127.0.0.11"), "{before}");
+    ok(d.docker(&["network", "connect", &net, "plain"]));
+    let after = ok(d.docker(&["exec", "plain", "cat", "/etc/resolv.conf"]));
+    assert!(after.contains("nameserver 127.0.0.11\n"), "{after}");
+    let plain_ip = inspect(&d, "plain", &key);
+    let hosts = ok(d.docker(&["exec", "plain", "cat", "/etc/hosts"]));
+    assert!(hosts.contains(&format!("{plain_ip}\t")), "{hosts}");
+    let out = nslookup(&d, "plain", "srv").unwrap_or_else(|e| panic!("{e}"));
+    assert!(out.contains(&ip), "{out}");
+    ok(d.docker(&["rm", "-f", "plain"]));
+
     // Over TCP, and malformed packets, from the test itself inside cli's
     // namespace.
     let cli = inspect(&d, "cli", "{{.Id}}");

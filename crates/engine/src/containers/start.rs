@@ -287,6 +287,43 @@ fn exit_code_for(e: &ContainerError) -> i64 {
     }
 }
 
+impl crate::Engine {
+    /// After a live connect or disconnect: `/etc/hosts` and
+    /// `/etc/resolv.conf` written again in place (the container sees them
+    /// through bind mounts of these very inodes), as dockerd updates them —
+    /// the container's addresses on every network it is on, and the
+    /// embedded DNS once it is on a user-defined network. Files the user
+    /// mounted over are left alone.
+    pub(crate) fn refresh_etc_files(&self, record: &ContainerRecord) {
+        let own = self.own_hosts(record);
+        let linked = self.linked(record).unwrap_or_default();
+        let link_hosts: Vec<(std::net::IpAddr, Vec<String>)> = linked
+            .iter()
+            .filter_map(|l| Some((l.ip?, l.host_names())))
+            .collect();
+        let resolver = if self.uses_embedded_dns(record) {
+            Resolver::Embedded
+        } else {
+            Resolver::Servers(&self.config.dns)
+        };
+        let paths = self.container_paths(&record.id);
+        for (file, dest, content) in etc_files(record, &own, &link_hosts, resolver) {
+            if file == "hostname" || record.mounts.iter().any(|m| m.destination == dest) {
+                continue;
+            }
+            let path = paths.data.join(file);
+            let written = std::fs::OpenOptions::new()
+                .write(true)
+                .truncate(true)
+                .open(&path)
+                .and_then(|mut f| std::io::Write::write_all(&mut f, content.as_bytes()));
+            if let Err(e) = written {
+                tracing::warn!("container {}: rewriting {}: {e}", record.id, path.display());
+            }
+        }
+    }
+}
+
 /// Which resolver a container's resolv.conf names.
 #[derive(Debug, Clone, Copy)]
 enum Resolver<'a> {

@@ -543,6 +543,11 @@ impl crate::Engine {
                 source: std::io::Error::other(e.to_string()),
             });
         }
+        if record.state.status.is_live()
+            && let Ok(now) = self.container(&record.id)
+        {
+            self.refresh_etc_files(&now);
+        }
         self.network_event(&net, "connect", &[("container", record.id.clone())]);
         Ok(())
     }
@@ -576,11 +581,37 @@ impl crate::Engine {
             context: "saving the container".into(),
             source: std::io::Error::other(e.to_string()),
         })?;
+        if record.state.status.is_live()
+            && let Ok(now) = self.container(&record.id)
+        {
+            self.refresh_etc_files(&now);
+        }
         self.network_event(&net, "disconnect", &[("container", record.id.clone())]);
         Ok(())
     }
 
     /// The networks and endpoints tables, read once for a whole `ps`.
+    /// The container's own `/etc/hosts` lines: each address of its
+    /// endpoints with its hostname (and aliases on user-defined networks),
+    /// as [`Self::setup_container_network`] gives them at start.
+    pub(crate) fn own_hosts(&self, record: &ContainerRecord) -> Vec<(IpAddr, Vec<String>)> {
+        let conn = self.db.conn();
+        let (Ok(nets), Ok(eps)) = (store::networks(&conn), store::endpoints(&conn)) else {
+            return Vec::new();
+        };
+        let mut hosts = Vec::new();
+        for (net_id, _, ep) in eps.iter().filter(|(_, c, _)| c == &record.id) {
+            let mut names = vec![record.config.hostname.clone()];
+            if nets.iter().any(|n| &n.id == net_id && !n.default_bridge) {
+                names.extend(ep.aliases.iter().cloned());
+            }
+            for (ip, _) in ep.ipv4.iter().chain(ep.ipv6.iter()) {
+                hosts.push((*ip, names.clone()));
+            }
+        }
+        hosts
+    }
+
     pub(crate) fn network_tables(&self) -> NetworkTables {
         let conn = self.db.conn();
         NetworkTables {
