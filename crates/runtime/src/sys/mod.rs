@@ -13,7 +13,7 @@ pub use exec::{execve, execveat};
 pub use fds::{clear_cloexec, close_from, close_range_cloexec, ensure_open};
 pub use misc::{
     ambient_raise, capbset_drop, ioprio_set, join_session_keyring, loopback_up, ns_type,
-    personality, sched_setattr, set_mempolicy, unshare,
+    personality, sched_setattr, set_mempolicy, trim_heap, unshare,
 };
 pub use mount_attr::{MountAttr, mount_setattr};
 pub use signal::{

@@ -70,6 +70,9 @@ struct Shim {
     drain_deadline: Option<Instant>,
     exit: Option<ExitStatus>,
     flush_deadline: Option<Instant>,
+    /// When to give the heap's free pages back (a moment after the
+    /// container starts, off the start request's path).
+    pub(super) trim_at: Option<Instant>,
     shutdown: bool,
     buf: Vec<u8>,
 }
@@ -222,6 +225,7 @@ fn start(spec: ShimSpec, state_dir: &Path) -> Result<Shim, Reply> {
         drain_deadline: None,
         exit: None,
         flush_deadline: None,
+        trim_at: None,
         shutdown: false,
         buf: vec![0u8; 16 * 1024],
     })
@@ -310,7 +314,7 @@ impl Shim {
                 fds.push(PollFd::new(&s.sock, ev));
                 tags.push(Tag::Stream(i));
             }
-            let timeout = [self.drain_deadline, self.flush_deadline]
+            let timeout = [self.drain_deadline, self.flush_deadline, self.trim_at]
                 .into_iter()
                 .flatten()
                 .min()
@@ -357,6 +361,10 @@ impl Shim {
             }
             self.streams.retain(|s| !s.dead);
             self.progress();
+            if self.trim_at.is_some_and(|t| Instant::now() >= t) {
+                self.trim_at = None;
+                berth_runtime::sys::trim_heap();
+            }
         }
     }
 

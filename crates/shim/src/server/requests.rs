@@ -94,6 +94,8 @@ impl Shim {
                             eprintln!("berth-shim: poststart hook: {w}");
                         }
                         self.status = Status::Running;
+                        self.trim_at =
+                            Some(std::time::Instant::now() + std::time::Duration::from_millis(200));
                         Reply::ok()
                     }
                     Err(e) => {
@@ -322,6 +324,9 @@ impl Shim {
         }
         let serial = self.next_serial;
         self.next_serial += 1;
+        // Entering the container allocated (its spec, the filter): give
+        // the pages back once things are quiet again.
+        self.trim_at = Some(std::time::Instant::now() + std::time::Duration::from_millis(200));
         self.execs.push(Exec {
             serial,
             id: spec.exec_id.clone(),
