@@ -9,6 +9,7 @@
 //! a status code.
 #![forbid(unsafe_code)]
 
+pub mod build;
 pub mod config;
 pub mod containers;
 pub mod db;
@@ -137,6 +138,7 @@ impl Engine {
             this: OnceLock::new(),
             _lock: lock,
         };
+        build::remove_leftovers(&engine.config.data_root, &engine.config.exec_root);
         engine.recover_images()?;
         Ok(engine)
     }

@@ -225,7 +225,20 @@ impl crate::Engine {
         record: &ContainerRecord,
         parent: Option<&str>,
     ) -> Result<(Descriptor, Digest), ContainerError> {
-        let upper = self.snapshotter.mounts(&record.snapshot)?;
+        self.write_snapshot_diff(&record.snapshot, &record.id, parent)
+    }
+
+    /// The changes of the active snapshot `snapshot` over `parent` (a
+    /// layer's chain id) as an uncompressed layer blob in the content
+    /// store, without the runtime's mount points; `label` names the view
+    /// it may need. The caller holds a lease on the blobs.
+    pub(crate) fn write_snapshot_diff(
+        &self,
+        snapshot: &str,
+        label: &str,
+        parent: Option<&str>,
+    ) -> Result<(Descriptor, Digest), ContainerError> {
+        let upper = self.snapshotter.mounts(snapshot)?;
         // The copying snapshotter's diff compares against the parent's
         // tree: a view of it (a leftover after a crash has the prefix the
         // startup cleanup removes).
@@ -233,9 +246,8 @@ impl crate::Engine {
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_nanos());
         let view_key = format!(
-            "{}commit-{nanos}-{}",
+            "{}commit-{nanos}-{label}",
             crate::images::gc::EXTRACT_PREFIX,
-            record.id
         );
         let lower = match parent {
             Some(p) => self.snapshotter.view(&view_key, Some(p))?,
@@ -245,8 +257,7 @@ impl crate::Engine {
             let source =
                 berth_snapshot::DiffSource::from_mounts(&lower, &upper).ok_or_else(|| {
                     ContainerError::NotImplemented(format!(
-                        "commit of container {}: its snapshot's mounts cannot be diffed",
-                        record.id
+                        "commit of {label}: its snapshot's mounts cannot be diffed"
                     ))
                 })?;
             let mut writer = self

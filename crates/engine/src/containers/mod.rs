@@ -30,7 +30,7 @@ pub mod commit;
 pub mod create;
 pub mod exec;
 pub mod export;
-mod fs_view;
+pub(crate) mod fs_view;
 pub mod health;
 pub mod inspect;
 pub mod links;
