@@ -119,6 +119,13 @@ pub struct ProgressStream {
     sent: AtomicBool,
 }
 
+impl ProgressStream {
+    /// Whether a message went out (an error now belongs in the stream).
+    pub fn has_sent(&self) -> bool {
+        self.sent.load(Ordering::Relaxed)
+    }
+}
+
 impl Progress for ProgressStream {
     fn send(&self, message: JsonMessage) -> Result<(), Cancelled> {
         let mut line = serde_json::to_vec(&message).map_err(|_| Cancelled)?;

@@ -14,7 +14,7 @@ use crate::error::ApiError;
 use crate::request::Query;
 use crate::response::{self, Response};
 use crate::routes::{
-    auth, container_fs, container_stats, containers, events, exec, images, networks, swarm, system,
+    auth, build, container_fs, container_stats, containers, events, exec, images, networks, swarm, system,
     volumes,
 };
 
@@ -92,6 +92,8 @@ async fn route(
         (&M::GET, ["events"]) => events::events(ctx).await,
         (&M::GET, ["system", "df"]) => system::disk_usage(ctx).await,
         (&M::POST, ["auth"]) => auth::login(ctx, req).await,
+        (&M::POST, ["build"]) => build::build(ctx, req).await,
+        (&M::POST, ["build", "prune"]) => build::prune(ctx).await,
 
         (&M::GET, ["images", "json"]) => images::list(ctx).await,
         (&M::POST, ["images", "create"]) => images::create(ctx, req).await,

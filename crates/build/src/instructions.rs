@@ -129,9 +129,15 @@ pub struct Dockerfile {
 
 /// Parses a Dockerfile.
 pub fn parse(text: &str) -> Result<Dockerfile, ParseError> {
-    let parsed = parser::parse(text)?;
+    // What the first pass finds is "failed to parse Dockerfile: …" in
+    // dockerd's words; the instructions' own errors are not.
+    let first_pass = |e: ParseError| ParseError {
+        line: None,
+        message: format!("failed to parse Dockerfile: {e}"),
+    };
+    let parsed = parser::parse(text).map_err(first_pass)?;
     if parsed.nodes.is_empty() {
-        return Err(ParseError::plain("file with no instructions"));
+        return Err(first_pass(ParseError::plain("file with no instructions")));
     }
     let mut meta_args = Vec::new();
     let mut stages: Vec<Stage> = Vec::new();
@@ -735,8 +741,14 @@ mod tests {
             e("FROM busybox\nFOO bar\n"),
             "dockerfile parse error line 2: unknown instruction: FOO"
         );
-        assert_eq!(e(""), "file with no instructions");
-        assert_eq!(e("# only a comment\n\n"), "file with no instructions");
+        assert_eq!(
+            e(""),
+            "failed to parse Dockerfile: file with no instructions"
+        );
+        assert_eq!(
+            e("# only a comment\n\n"),
+            "failed to parse Dockerfile: file with no instructions"
+        );
         assert_eq!(e("RUN true\n"), "no build stage in current context");
         assert_eq!(
             e("FROM a b\n"),

@@ -1,6 +1,7 @@
 //! The handlers, one module per API section (moby `api/server/router/*`).
 
 pub mod auth;
+pub mod build;
 pub mod container_fs;
 pub mod container_stats;
 pub mod containers;

@@ -70,10 +70,6 @@ impl Build<'_> {
         config.config = Some(to_image_config(&state.run)?);
         config.container_config = Some(to_image_config(probe)?);
         config.container = container.map(str::to_string);
-        config.extra.insert(
-            "docker_version".to_string(),
-            serde_json::Value::String(crate::BERTH_VERSION.to_string()),
-        );
         let mut layers = state.layers.clone();
         if let Some((desc, diff_id)) = &layer {
             config.rootfs.diff_ids.push(diff_id.clone());

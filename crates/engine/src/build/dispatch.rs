@@ -323,10 +323,13 @@ impl<'a> Build<'a> {
             })
     }
 
+    /// `Step N/M : …`, written as dockerd writes it (the text, then the
+    /// newline on its own).
     fn print_step(&mut self, original: &str) -> Result<(), BuildError> {
         self.step += 1;
         self.out
-            .line(format!("Step {}/{} : {original}\n", self.step, self.total))
+            .line(format!("Step {}/{} : {original}", self.step, self.total))?;
+        self.out.line("\n")
     }
 
     fn print_id(&self, state: &State) -> Result<(), BuildError> {
@@ -343,14 +346,20 @@ impl<'a> Build<'a> {
         if !self.options.labels.is_empty()
             && let Some(last) = stages.last_mut()
         {
-            // dockerd adds the `labels` parameter as a last LABEL line.
+            // dockerd adds the `labels` parameter as a last LABEL line,
+            // its values single-quoted so that nothing in them expands.
             let pairs: Vec<(String, String)> = self
                 .options
                 .labels
                 .iter()
-                .map(|(k, v)| (go_quote(k), go_quote(v)))
+                .map(|(k, v)| (k.clone(), format!("'{v}'")))
                 .collect();
-            let text: Vec<String> = pairs.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            let text: Vec<String> = self
+                .options
+                .labels
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect();
             last.commands.push(Instruction {
                 line: 0,
                 original: format!("LABEL {}", text.join(" ")),
@@ -770,14 +779,61 @@ impl<'a> Build<'a> {
     }
 
     /// A step that only changes the config: a cache hit, or a new image
-    /// with the same layers.
+    /// with the same layers, committed from an intermediate container that
+    /// never runs (as dockerd does; on scratch there is nothing to make one
+    /// from).
     fn commit_config(&mut self, state: &mut State, comment: &str) -> Result<(), BuildError> {
         let probe = state.nop(comment);
         if self.probe_cache(state, &probe)? {
             return Ok(());
         }
-        let id = self.commit_step(state, &probe, None, None)?;
+        let container = self.intermediate(state, probe.clone())?;
+        let id = self.commit_step(state, &probe, None, container.as_deref())?;
+        if let Some(c) = &container {
+            self.step_done(c);
+        }
         self.advance(state, &id)
+    }
+
+    /// Makes the intermediate container of a step from the current image
+    /// with `config` and the build's host config, and says so; `None` on
+    /// scratch.
+    pub(crate) fn intermediate(
+        &mut self,
+        state: &State,
+        mut config: ContainerConfig,
+    ) -> Result<Option<String>, BuildError> {
+        let Some(image) = &state.image else {
+            return Ok(None);
+        };
+        config.image = image.id.to_string();
+        config.attach_stdout = true;
+        config.attach_stderr = true;
+        config.attach_stdin = false;
+        config.open_stdin = false;
+        config.tty = false;
+        let mut host = self.options.host_config.clone();
+        host.auto_remove = false;
+        let created = self.engine.create_container(
+            None,
+            berth_models::container::CreateRequest {
+                config,
+                host_config: Some(host),
+                networking_config: None,
+            },
+        )?;
+        let id = created.id;
+        self.containers.push(id.clone());
+        self.out
+            .line(format!(" ---> Running in {}\n", &id[..id.len().min(12)]))?;
+        Ok(Some(id))
+    }
+
+    /// A step succeeded: its container goes (`rm`, the default).
+    pub(crate) fn step_done(&mut self, container: &str) {
+        if self.options.remove || self.options.force_remove {
+            self.remove_container(container);
+        }
     }
 
     /// Looks for a cached image of this step; on a hit the state moves

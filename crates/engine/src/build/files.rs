@@ -377,7 +377,7 @@ impl<'a> Build<'a> {
         }
         let scratch = self.ctx.scratch(&format!("copy-{}.tar", self.seq));
         let add = kind == "ADD";
-        let result = self.commit_files(state, &probe, |root| {
+        let result = self.commit_files(state, &probe, None, |root| {
             let owner = match &chown {
                 Some(spec) => {
                     let u = crate::containers::user::resolve(root, spec, &[]).map_err(|e| {
@@ -405,26 +405,44 @@ impl<'a> Build<'a> {
         if self.probe_cache(state, &probe)? {
             return Ok(());
         }
-        self.commit_files(state, &probe, |root| ensure_dir(root, &dir, None))
+        // As dockerd: an intermediate container (never started) in whose
+        // layer the directory is made.
+        let Some(id) = self.intermediate(state, probe.clone())? else {
+            return self.commit_files(state, &probe, None, |root| ensure_dir(root, &dir, None));
+        };
+        let snapshot = self.engine.container(&id)?.snapshot;
+        self.commit_files(state, &probe, Some((&id, &snapshot)), |root| {
+            ensure_dir(root, &dir, None)
+        })?;
+        self.step_done(&id);
+        Ok(())
     }
 
-    /// Runs `write` on the current image's root mounted read-write, and
-    /// commits what it changed as the step's layer.
+    /// Runs `write` on the current image's root mounted read-write (a
+    /// snapshot of its own, or the writable layer of `container`: its id
+    /// and snapshot), and commits what it changed as the step's layer.
     fn commit_files(
         &mut self,
         state: &mut State,
         probe: &ContainerConfig,
+        container: Option<(&str, &str)>,
         write: impl FnOnce(&Path) -> Result<(), BuildError>,
     ) -> Result<(), BuildError> {
         let engine = self.engine;
         let mut lease = engine.leases.lease([ALL_BLOBS.to_string()]);
         self.seq += 1;
-        let key = unique_key("layer", self.seq);
+        let own = container.is_none();
+        let key = match container {
+            Some((_, snapshot)) => snapshot.to_string(),
+            None => unique_key("layer", self.seq),
+        };
         let parent = state.top_layer().map(str::to_string);
-        let mounts = engine
-            .snapshotter
-            .prepare(&key, parent.as_deref())
-            .map_err(ContainerError::from)?;
+        let mounts = if own {
+            engine.snapshotter.prepare(&key, parent.as_deref())
+        } else {
+            engine.snapshotter.mounts(&key)
+        }
+        .map_err(ContainerError::from)?;
         let point = self.ctx.mounts.join(format!("layer-{}", self.seq));
         let written = (|| {
             std::fs::create_dir_all(&point)
@@ -444,12 +462,18 @@ impl<'a> Build<'a> {
                 .write_snapshot_diff(&key, &key, parent.as_deref())
                 .map_err(BuildError::from)
         });
-        if let Err(e) = engine.snapshotter.remove(&key) {
+        if own && let Err(e) = engine.snapshotter.remove(&key) {
             tracing::warn!("build: removing the snapshot {key}: {e}");
         }
         let (desc, diff_id) = diff?;
         let layer = (diff_id.as_str() != super::commit::EMPTY_LAYER).then_some((desc, diff_id));
-        let id = self.commit_step_leased(state, probe, layer, None, &mut lease)?;
+        let id = self.commit_step_leased(
+            state,
+            probe,
+            layer,
+            container.map(|(id, _)| id),
+            &mut lease,
+        )?;
         drop(lease);
         self.advance(state, &id)
     }

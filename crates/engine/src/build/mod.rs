@@ -163,7 +163,8 @@ impl ErrorKind for BuildError {
             BuildError::Parse(_) | BuildError::Invalid(_) | BuildError::Expand { .. } => {
                 Kind::InvalidArgument
             }
-            BuildError::NoDockerfile(_) => Kind::InvalidArgument,
+            // dockerd's is a plain error: 500.
+            BuildError::NoDockerfile(_) => Kind::Internal,
             BuildError::Image(e) => e.kind(),
             BuildError::Container(e) => e.kind(),
             _ => Kind::Internal,
@@ -200,12 +201,12 @@ impl Output<'_> {
         Ok(self.progress.send(message)?)
     }
 
-    /// `{"aux":{"ID":…}}`, sent even when quiet.
+    /// `{"aux":{"ID":…}}` (held back too when quiet).
     pub(crate) fn aux_id(&self, id: &Digest) -> Result<(), BuildError> {
-        Ok(self.progress.send(JsonMessage {
+        self.raw(JsonMessage {
             aux: Some(serde_json::json!({ "ID": id.to_string() })),
             ..Default::default()
-        })?)
+        })
     }
 
     /// What quiet held back (sent before an error).
@@ -242,6 +243,16 @@ impl crate::Engine {
         let ctx = context::Context::receive(self, context)?;
         let result = (|| {
             let dockerfile = ctx.dockerfile(&options.dockerfile)?;
+            if dockerfile.is_empty() {
+                let name = if options.dockerfile.is_empty() {
+                    "Dockerfile"
+                } else {
+                    options.dockerfile.as_str()
+                };
+                return Err(BuildError::Invalid(format!(
+                    "the Dockerfile ({name}) cannot be empty"
+                )));
+            }
             let parsed = berth_build::instructions::parse(&dockerfile)?;
             let mut build = dispatch::Build::new(self, options, &out, &ctx, parsed)?;
             let outcome = build.run();

@@ -12,7 +12,6 @@ use std::io::Read;
 use std::os::unix::net::UnixStream;
 
 use berth_build::ShellOrExec;
-use berth_models::container::CreateRequest;
 use berth_models::progress::JsonMessage;
 
 use super::BuildError;
@@ -52,13 +51,6 @@ impl Build<'_> {
         if self.probe_cache(state, &probe)? {
             return Ok(());
         }
-        let Some(image) = state.image.clone() else {
-            return Err(BuildError::Step(format!(
-                "The command '{}' cannot run: the image so far is empty (FROM scratch has no filesystem to run in)",
-                command.join(" ")
-            )));
-        };
-
         let mut config = state.run.clone();
         config.cmd = Some(command.clone());
         config
@@ -69,27 +61,12 @@ impl Build<'_> {
             config.entrypoint = Some(vec![String::new()]);
         }
         config.healthcheck = None;
-        config.image = image.id.to_string();
-        config.attach_stdout = true;
-        config.attach_stderr = true;
-        config.attach_stdin = false;
-        config.open_stdin = false;
-        config.tty = false;
-        let mut host = self.options.host_config.clone();
-        host.auto_remove = false;
-        let created = self.engine.create_container(
-            None,
-            CreateRequest {
-                config,
-                host_config: Some(host),
-                networking_config: None,
-            },
-        )?;
-        let id = created.id;
-        self.containers.push(id.clone());
-        self.out
-            .line(format!(" ---> Running in {}\n", &id[..id.len().min(12)]))?;
-
+        let Some(id) = self.intermediate(state, config)? else {
+            return Err(BuildError::Step(format!(
+                "The command '{}' cannot run: the image so far is empty (FROM scratch has no filesystem to run in)",
+                command.join(" ")
+            )));
+        };
         let code = match self.run_attached(&id) {
             Ok(code) => code,
             Err(BuildError::Cancelled) => {
@@ -116,9 +93,7 @@ impl Build<'_> {
         let layer = (diff_id.as_str() != super::commit::EMPTY_LAYER).then_some((layer, diff_id));
         let new = self.commit_step_leased(state, &probe, layer, Some(&id), &mut lease)?;
         drop(lease);
-        if self.options.remove || self.options.force_remove {
-            self.remove_container(&id);
-        }
+        self.step_done(&id);
         self.advance(state, &new)
     }
 
