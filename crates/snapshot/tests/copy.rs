@@ -166,4 +166,12 @@ fn diffs_can_leave_paths_out() {
     berth_snapshot::diff::write_diff_excluding(&source, &["/etc/hosts", "/proc"], &mut out)
         .unwrap();
     assert_eq!(names(&out), ["etc/", "etc/kept"]);
+    // A directory copied up only for an excluded path is not a change.
+    fs::remove_file(t.path().join("upper/etc/kept")).unwrap();
+    fs::create_dir_all(t.path().join("upper/tmp")).unwrap();
+    fs::write(t.path().join("upper/tmp/x"), b"x").unwrap();
+    let mut out = Vec::new();
+    berth_snapshot::diff::write_diff_excluding(&source, &["/etc/hosts", "/proc"], &mut out)
+        .unwrap();
+    assert_eq!(names(&out), ["tmp/", "tmp/x"]);
 }

@@ -305,6 +305,18 @@ impl<W: Write> Walker<W> {
                     Some(b"y"),
                 );
                 let (mode, uid, gid, mtime) = (entry.mode, md.uid(), md.gid(), md.mtime());
+                if !opaque && self.above_excluded(&rel) {
+                    // Copied up only for an excluded path below it (the
+                    // runtime's mount points in /etc): written only if
+                    // something else in it is.
+                    let depth = rel.split(|&b| b == b'/').count();
+                    self.pending.push((depth, entry));
+                    self.overlay_dir(&full, &rel)?;
+                    if self.pending.last().is_some_and(|(d, _)| *d == depth) {
+                        self.pending.pop();
+                    }
+                    continue;
+                }
                 self.emit(entry, Some((&full, &md)))?;
                 if opaque {
                     let mut e = Entry::new(EntryKind::File, child(&rel, b".wh..wh..opq"));
@@ -324,6 +336,13 @@ impl<W: Write> Walker<W> {
             }
         }
         Ok(())
+    }
+
+    /// Whether an excluded path lies below `rel`.
+    fn above_excluded(&self, rel: &[u8]) -> bool {
+        self.exclude
+            .iter()
+            .any(|x| x.len() > rel.len() && x.starts_with(rel) && x[rel.len()] == b'/')
     }
 
     fn excluded(&self, rel: &[u8]) -> bool {
