@@ -481,7 +481,10 @@ impl<'a> Build<'a> {
                 Vec::new(),
             ),
         };
-        let run = crate::images::config_view::api_config(config.config.as_ref()).unwrap_or_default();
+        let mut run =
+            crate::images::config_view::api_config(config.config.as_ref()).unwrap_or_default();
+        // dockerd's `updateRunConfig`: the config names the image it ran on.
+        run.image = image.as_ref().map(|i| i.id.to_string()).unwrap_or_default();
         Ok(State {
             image,
             config,
@@ -498,6 +501,7 @@ impl<'a> Build<'a> {
         let image = self.engine.find_image(id.as_str())?;
         state.config = self.engine.image_config(&image)?;
         state.layers = self.engine.image_layers(&image)?;
+        state.run.image = image.id.to_string();
         state.image = Some(image);
         Ok(())
     }
@@ -659,6 +663,8 @@ impl<'a> Build<'a> {
                     }
                     written.push(p);
                 }
+                // dockerd sorts them (`parseExpose`).
+                written.sort();
                 self.commit_config(state, &format!("EXPOSE {}", written.join(" ")))
             }
             Command::Volume(volumes) => {

@@ -371,7 +371,13 @@ impl<'a> Build<'a> {
             )));
         }
         let hash = content_hash(&srcs)?;
-        let probe = state.nop_string(&format!("{kind} {hash} in {abs} "));
+        // dockerd's comment: the destination as written, and the flag glued
+        // to the hash.
+        let chown_comment = chown
+            .as_ref()
+            .map(|c| format!("--chown={c}"))
+            .unwrap_or_default();
+        let probe = state.nop_string(&format!("{kind} {chown_comment}{hash} in {dest} "));
         if self.probe_cache(state, &probe)? {
             return Ok(());
         }
@@ -508,9 +514,26 @@ fn copy_one(
             .map_err(|e| step_err(kind, e))?;
         return Ok(());
     }
-    let (dir, name) = if src.is_dir {
-        (dest.trim_end_matches('/').to_string(), String::new())
-    } else {
+    if src.is_dir {
+        // As dockerd's `CopyWithTar`: missing directories are made for
+        // root, then the destination itself takes the owner.
+        let dir = dest.trim_end_matches('/');
+        ensure_dir(root, dir, None)?;
+        let target = open_in(root, dir, OFlags::PATH | OFlags::DIRECTORY)
+            .map_err(|e| step_err(kind, format!("{dir}: {e}")))?;
+        if let Some((uid, gid)) = owner {
+            rustix::fs::chownat(
+                &target,
+                "",
+                Some(rustix::fs::Uid::from_raw(uid)),
+                Some(rustix::fs::Gid::from_raw(gid)),
+                AtFlags::EMPTY_PATH,
+            )
+            .map_err(|e| step_err(kind, format!("chown {dir}: {e}")))?;
+        }
+        return write_and_apply(kind, &src.host, "", &target, owner_or_root, scratch);
+    }
+    let (dir, name) = {
         let existing_dir = open_in(root, dest, OFlags::PATH | OFlags::DIRECTORY).is_ok();
         if dest_is_dir || existing_dir {
             (dest.trim_end_matches('/').to_string(), src.name.clone())
@@ -525,11 +548,24 @@ fn copy_one(
     ensure_dir(root, &dir, owner)?;
     let target = open_in(root, &dir, OFlags::PATH | OFlags::DIRECTORY)
         .map_err(|e| step_err(kind, format!("{dir}: {e}")))?;
+    write_and_apply(kind, &src.host, &name, &target, owner_or_root, scratch)
+}
+
+/// A tar of `host` (named `name`; its contents if empty) extracted into
+/// the directory `target`, every member owned by `owner`.
+fn write_and_apply(
+    kind: &str,
+    host: &Path,
+    name: &str,
+    target: &std::os::fd::OwnedFd,
+    owner: Option<(u32, u32)>,
+    scratch: &Path,
+) -> Result<(), BuildError> {
     {
         let file = std::fs::File::create(scratch)
             .map_err(|e| BuildError::io(format!("create {}", scratch.display()), e))?;
         let mut out = std::io::BufWriter::new(file);
-        berth_snapshot::write_tree(&src.host, name.as_bytes(), &mut out)
+        berth_snapshot::write_tree(host, name.as_bytes(), &mut out)
             .map_err(|e| step_err(kind, e))?;
         std::io::Write::flush(&mut out)
             .map_err(|e| BuildError::io(format!("write {}", scratch.display()), e))?;
@@ -538,7 +574,7 @@ fn copy_one(
         .map_err(|e| BuildError::io(format!("open {}", scratch.display()), e))?;
     let options = berth_snapshot::ApplyOptions {
         mode: berth_snapshot::ApplyMode::Rootfs,
-        owner: owner_or_root,
+        owner,
         ..Default::default()
     };
     berth_snapshot::apply_layer(
