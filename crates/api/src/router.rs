@@ -14,8 +14,8 @@ use crate::error::ApiError;
 use crate::request::Query;
 use crate::response::{self, Response};
 use crate::routes::{
-    auth, build, container_fs, container_stats, containers, events, exec, images, networks, swarm, system,
-    volumes,
+    auth, build, container_fs, container_stats, containers, events, exec, images, networks, swarm,
+    system, volumes,
 };
 
 /// What every handler gets besides the request itself.

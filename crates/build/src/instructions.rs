@@ -402,7 +402,7 @@ fn parse_node(node: &Node, escape: char) -> Result<Command, String> {
             let mut list = json_or_words(rest);
             if list.len() < 2 {
                 return Err(format!(
-                    "{name} requires at least two arguments, but only one was provided. Destination could not be determined."
+                    "{name} requires at least two arguments, but only one was provided. Destination could not be determined"
                 ));
             }
             let dest = list.pop().unwrap_or_default();
@@ -756,7 +756,7 @@ mod tests {
         );
         assert_eq!(
             e("FROM x\nCOPY a\n"),
-            "dockerfile parse error line 2: COPY requires at least two arguments, but only one was provided. Destination could not be determined."
+            "dockerfile parse error line 2: COPY requires at least two arguments, but only one was provided. Destination could not be determined"
         );
         assert_eq!(
             e("FROM x\nLABEL novalue\n"),

@@ -92,9 +92,8 @@ fn options(ctx: &Ctx, req: &Request<Incoming>) -> Result<BuildOptions, ApiError>
     };
     let mut tags = Vec::new();
     for t in q.all("t") {
-        let r = Reference::parse(t).map_err(|e| {
-            ApiError::bad_request(format!("invalid reference format: {e}"))
-        })?;
+        let r = Reference::parse(t)
+            .map_err(|e| ApiError::bad_request(format!("invalid reference format: {e}")))?;
         if r.digest.is_some() {
             return Err(ApiError::bad_request(format!(
                 "invalid tag {t}: a build cannot be tagged with a digest"

@@ -55,7 +55,9 @@ impl Cache {
                 .filter_map(|name| match engine.find_image(name) {
                     Ok(image) => Some(image.id),
                     Err(e) => {
-                        tracing::warn!("Could not look up {name} for cache resolution, skipping: {e}");
+                        tracing::warn!(
+                            "Could not look up {name} for cache resolution, skipping: {e}"
+                        );
                         None
                     }
                 })
@@ -99,7 +101,8 @@ impl Cache {
         parent: &Digest,
         probe: &ContainerConfig,
     ) -> Result<Option<Digest>, BuildError> {
-        let children = store::children(&engine.db.conn(), parent).map_err(crate::images::ImageError::from)?;
+        let children =
+            store::children(&engine.db.conn(), parent).map_err(crate::images::ImageError::from)?;
         let mut best: Option<(String, Digest)> = None;
         for id in children {
             let Ok(image) = engine.find_image(id.as_str()) else {
@@ -116,7 +119,9 @@ impl Cache {
                 continue;
             }
             if let Some(sources) = &self.sources
-                && !sources.iter().any(|s| self.is_ancestor_or_self(engine, &image.id, s))
+                && !sources
+                    .iter()
+                    .any(|s| self.is_ancestor_or_self(engine, &image.id, s))
             {
                 continue;
             }

@@ -7,7 +7,9 @@
 //! previous step's image as its parent (what the cache walks).
 
 use berth_image::content::{Provider, write_blob};
-use berth_image::manifest::{ContainerConfig as ImageContainerConfig, History, parse_manifest_bytes};
+use berth_image::manifest::{
+    ContainerConfig as ImageContainerConfig, History, parse_manifest_bytes,
+};
 use berth_image::{Descriptor, Digest, Manifest, Parsed, media_type};
 use berth_models::container_config::ContainerConfig;
 

@@ -42,7 +42,13 @@ fn looks_like_tar(block: &[u8]) -> bool {
     let sum: u32 = block[..512]
         .iter()
         .enumerate()
-        .map(|(i, &b)| if (148..156).contains(&i) { 32 } else { b as u32 })
+        .map(|(i, &b)| {
+            if (148..156).contains(&i) {
+                32
+            } else {
+                b as u32
+            }
+        })
         .sum();
     stored == Some(sum) && block[0] != 0
 }

@@ -343,10 +343,24 @@ impl<'a> Build<'a> {
     /// Runs every stage (up to the target); the last one's image.
     pub(crate) fn run(&mut self) -> Result<Digest, BuildError> {
         let mut stages = std::mem::take(&mut self.df.stages);
+        if !self.options.target.is_empty() {
+            let target = self.options.target.to_ascii_lowercase();
+            let Some(i) = stages
+                .iter()
+                .position(|s| s.name.as_deref() == Some(target.as_str()))
+            else {
+                return Err(BuildError::Invalid(format!(
+                    "failed to reach build target {} in Dockerfile",
+                    self.options.target
+                )));
+            };
+            stages.truncate(i + 1);
+        }
         if !self.options.labels.is_empty()
             && let Some(last) = stages.last_mut()
         {
-            // dockerd adds the `labels` parameter as a last LABEL line,
+            // dockerd adds the `labels` parameter as a last LABEL line (of the
+            // target stage),
             // its values single-quoted so that nothing in them expands.
             let pairs: Vec<(String, String)> = self
                 .options
@@ -366,22 +380,8 @@ impl<'a> Build<'a> {
                 command: Command::Label(pairs),
             });
         }
-        if !self.options.target.is_empty() {
-            let target = self.options.target.to_ascii_lowercase();
-            let Some(i) = stages
-                .iter()
-                .position(|s| s.name.as_deref() == Some(target.as_str()))
-            else {
-                return Err(BuildError::Invalid(format!(
-                    "failed to reach build target {} in Dockerfile",
-                    self.options.target
-                )));
-            };
-            stages.truncate(i + 1);
-        }
         let meta_args = std::mem::take(&mut self.df.meta_args);
-        self.total =
-            meta_args.len() + stages.iter().map(|s| 1 + s.commands.len()).sum::<usize>();
+        self.total = meta_args.len() + stages.iter().map(|s| 1 + s.commands.len()).sum::<usize>();
         for meta in &meta_args {
             self.print_step(&meta.original)?;
             if let Command::Arg(args) = &meta.command {
@@ -468,10 +468,7 @@ impl<'a> Build<'a> {
     /// A state on `image` (`None`: scratch).
     pub(crate) fn state_on(&self, image: Option<ImageRecord>) -> Result<State, BuildError> {
         let (config, layers) = match &image {
-            Some(i) => (
-                self.engine.image_config(i)?,
-                self.engine.image_layers(i)?,
-            ),
+            Some(i) => (self.engine.image_config(i)?, self.engine.image_layers(i)?),
             None => (
                 ImageConfig {
                     architecture: crate::host_arch().to_string(),
@@ -559,14 +556,16 @@ impl<'a> Build<'a> {
         }
         state.run.open_stdin = false;
         state.run.stdin_once = false;
+        // The base's triggers run here and are not inherited.
         let triggers = state.run.on_build.take().unwrap_or_default();
-        state.run.on_build = Some(Vec::new());
         if !triggers.is_empty() {
-            let word = if triggers.len() > 1 { "triggers" } else { "trigger" };
-            self.out.line(format!(
-                "\u{1b}[91m# Executing {} build {word}\n\u{1b}[0m",
-                triggers.len()
-            ))?;
+            let word = if triggers.len() > 1 {
+                "triggers"
+            } else {
+                "trigger"
+            };
+            self.out
+                .line(format!("# Executing {} build {word}\n", triggers.len()))?;
         }
         for trigger in triggers {
             let instruction = berth_build::instructions::parse_trigger(&trigger, self.escape)?;
@@ -762,7 +761,14 @@ impl<'a> Build<'a> {
                 dest,
                 from,
                 chown,
-            } => self.dispatch_copy(state, "COPY", sources, dest, from.as_deref(), chown.as_deref()),
+            } => self.dispatch_copy(
+                state,
+                "COPY",
+                sources,
+                dest,
+                from.as_deref(),
+                chown.as_deref(),
+            ),
             Command::Add {
                 sources,
                 dest,

@@ -126,8 +126,7 @@ fn resolve_sources(root: &Path, src: &str, kind: &str) -> Result<Vec<Source>, Bu
         ));
     }
     let rels = if has_wildcard(cleaned) {
-        let pattern =
-            Pattern::new(cleaned, false).map_err(|e| step_err(kind, e.to_string()))?;
+        let pattern = Pattern::new(cleaned, false).map_err(|e| step_err(kind, e.to_string()))?;
         glob(root, &pattern)
     } else {
         vec![cleaned.to_string()]
@@ -229,8 +228,12 @@ fn ensure_dir(root: &Path, path: &str, owner: Option<(u32, u32)>) -> Result<(), 
             Err(rustix::io::Errno::NOENT) => {}
             Err(e) => return Err(fail(e)),
         }
-        let parent = open_in(root, &parts[..i].join("/"), OFlags::PATH | OFlags::DIRECTORY)
-            .map_err(fail)?;
+        let parent = open_in(
+            root,
+            &parts[..i].join("/"),
+            OFlags::PATH | OFlags::DIRECTORY,
+        )
+        .map_err(fail)?;
         rustix::fs::mkdirat(&parent, parts[i], Mode::from_raw_mode(0o755)).map_err(fail)?;
         if let Some((uid, gid)) = owner {
             rustix::fs::chownat(
@@ -473,13 +476,8 @@ impl<'a> Build<'a> {
         }
         let (desc, diff_id) = diff?;
         let layer = (diff_id.as_str() != super::commit::EMPTY_LAYER).then_some((desc, diff_id));
-        let id = self.commit_step_leased(
-            state,
-            probe,
-            layer,
-            container.map(|(id, _)| id),
-            &mut lease,
-        )?;
+        let id =
+            self.commit_step_leased(state, probe, layer, container.map(|(id, _)| id), &mut lease)?;
         drop(lease);
         self.advance(state, &id)
     }

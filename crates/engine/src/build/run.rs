@@ -126,36 +126,85 @@ impl Build<'_> {
     }
 
     /// Forwards Docker's framed stdout/stderr stream as `stream` messages.
+    /// Frames of one stream that follow each other without a pause (a
+    /// shell's `set -x` writes a line in pieces) make one message, as
+    /// dockerd's copier reading its pipe in bulk does.
     fn pump(&self, mut stream: UnixStream) -> Result<(), BuildError> {
-        let mut header = [0u8; 8];
-        let mut buf = Vec::new();
+        let mut pending: Option<(u8, Vec<u8>)> = None;
         loop {
-            if let Err(e) = stream.read_exact(&mut header) {
-                return match e.kind() {
-                    std::io::ErrorKind::UnexpectedEof
-                    | std::io::ErrorKind::ConnectionReset
-                    | std::io::ErrorKind::BrokenPipe => Ok(()),
-                    _ => Err(BuildError::io("reading the RUN output", e)),
-                };
-            }
-            let len = u32::from_be_bytes([header[4], header[5], header[6], header[7]]) as usize;
-            buf.resize(len, 0);
-            if let Err(e) = stream.read_exact(&mut buf) {
-                return match e.kind() {
-                    std::io::ErrorKind::UnexpectedEof => Ok(()),
-                    _ => Err(BuildError::io("reading the RUN output", e)),
-                };
-            }
-            let text = String::from_utf8_lossy(&buf);
-            let stream = if header[0] == 2 {
-                format!("\u{1b}[91m{text}\u{1b}[0m")
-            } else {
-                text.into_owned()
+            let frame = read_frame(&mut stream)?;
+            let Some((kind, data)) = frame else {
+                return self.flush(&mut pending);
             };
-            self.out.raw(JsonMessage {
-                stream,
-                ..Default::default()
-            })?;
+            match &mut pending {
+                Some((k, buf)) if *k == kind => buf.extend_from_slice(&data),
+                _ => {
+                    self.flush(&mut pending)?;
+                    pending = Some((kind, data));
+                }
+            }
+            if !readable_soon(&stream) {
+                self.flush(&mut pending)?;
+            }
         }
     }
+
+    fn flush(&self, pending: &mut Option<(u8, Vec<u8>)>) -> Result<(), BuildError> {
+        let Some((kind, data)) = pending.take() else {
+            return Ok(());
+        };
+        let text = String::from_utf8_lossy(&data);
+        let stream = if kind == 2 {
+            format!("\u{1b}[91m{text}\u{1b}[0m")
+        } else {
+            text.into_owned()
+        };
+        self.out.raw(JsonMessage {
+            stream,
+            ..Default::default()
+        })
+    }
+}
+
+/// One frame (stream type, payload); `None` at the end.
+fn read_frame(stream: &mut UnixStream) -> Result<Option<(u8, Vec<u8>)>, BuildError> {
+    let ended = |e: &std::io::Error| {
+        matches!(
+            e.kind(),
+            std::io::ErrorKind::UnexpectedEof
+                | std::io::ErrorKind::ConnectionReset
+                | std::io::ErrorKind::BrokenPipe
+        )
+    };
+    let mut header = [0u8; 8];
+    if let Err(e) = stream.read_exact(&mut header) {
+        return if ended(&e) {
+            Ok(None)
+        } else {
+            Err(BuildError::io("reading the RUN output", e))
+        };
+    }
+    let len = u32::from_be_bytes([header[4], header[5], header[6], header[7]]) as usize;
+    let mut data = vec![0u8; len];
+    if let Err(e) = stream.read_exact(&mut data) {
+        return if ended(&e) {
+            Ok(None)
+        } else {
+            Err(BuildError::io("reading the RUN output", e))
+        };
+    }
+    Ok(Some((header[0], data)))
+}
+
+/// Whether more output arrives within a few milliseconds.
+fn readable_soon(stream: &UnixStream) -> bool {
+    let mut fds = [rustix::event::PollFd::new(
+        stream,
+        rustix::event::PollFlags::IN,
+    )];
+    let ts = rustix::event::Timespec {
+        tv_sec: 0,
+        tv_nsec: 5_000_000,
+    };
+    matches!(rustix::event::poll(&mut fds, Some(&ts)), Ok(n) if n > 0)
 }
