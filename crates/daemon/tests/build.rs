@@ -18,10 +18,13 @@ use support::*;
 
 const TEST: &str = "classic_build_side_by_side";
 
+/// Makes a docker CLI command against one daemon.
+type Cli<'a> = Box<dyn Fn(&[&str]) -> Command + 'a>;
+
 /// One daemon as the tests reach it.
 struct Side<'a> {
     name: &'static str,
-    cli: Box<dyn Fn(&[&str]) -> Command + 'a>,
+    cli: Cli<'a>,
     socket: PathBuf,
 }
 
