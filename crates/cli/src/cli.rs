@@ -58,6 +58,8 @@ usage!(IMAGE_RM, "berth image rm", "[OPTIONS] IMAGE [IMAGE...]");
 usage!(IMAGE_PRUNE, "berth image prune", "[OPTIONS]");
 usage!(SAVE, "berth save", "[OPTIONS] IMAGE [IMAGE...]");
 usage!(IMAGE_SAVE, "berth image save", "[OPTIONS] IMAGE [IMAGE...]");
+usage!(BUILD, "berth build", "[OPTIONS] PATH | URL | -");
+usage!(IMAGE_BUILD, "berth image build", "[OPTIONS] PATH | URL | -");
 usage!(LOAD, "berth load", "[OPTIONS]");
 usage!(IMAGE_LOAD, "berth image load", "[OPTIONS]");
 usage!(
@@ -251,6 +253,9 @@ pub enum Command {
     /// Save one or more images to a tar archive (streamed to STDOUT by default)
     #[command(override_usage = SAVE.line)]
     Save(SaveArgs),
+    /// Build an image from a Dockerfile
+    #[command(override_usage = BUILD.line)]
+    Build(BuildArgs),
     /// Load an image from a tar archive or STDIN
     #[command(override_usage = LOAD.line)]
     Load(LoadArgs),
@@ -277,6 +282,9 @@ pub enum Command {
 /// `berth image ...`
 #[derive(Debug, Subcommand)]
 pub enum ImageCommand {
+    /// Build an image from a Dockerfile
+    #[command(override_usage = IMAGE_BUILD.line)]
+    Build(BuildArgs),
     /// Show the history of an image
     #[command(override_usage = IMAGE_HISTORY.line)]
     History(HistoryArgs),
@@ -512,6 +520,63 @@ pub struct SaveArgs {
     pub platform: Option<String>,
     /// IMAGE
     #[arg(value_name = "IMAGE")]
+    pub args: Vec<String>,
+}
+
+/// `build` (the classic builder's flags).
+#[derive(Debug, Args)]
+pub struct BuildArgs {
+    /// Add a custom host-to-IP mapping (host:ip)
+    #[arg(long = "add-host", value_name = "list", action = ArgAction::Append, value_parser = fv::extra_host)]
+    pub add_host: Vec<String>,
+    /// Set build-time variables
+    #[arg(long = "build-arg", value_name = "list", action = ArgAction::Append)]
+    pub build_arg: Vec<String>,
+    /// Images to consider as cache sources
+    #[arg(long = "cache-from", value_name = "strings", action = ArgAction::Append)]
+    pub cache_from: Vec<String>,
+    /// Name of the Dockerfile (Default is "PATH/Dockerfile")
+    #[arg(short = 'f', long = "file", value_name = "string")]
+    pub file: Option<String>,
+    /// Always remove intermediate containers
+    #[arg(long = "force-rm")]
+    pub force_rm: bool,
+    /// Set metadata for an image
+    #[arg(long = "label", value_name = "list", action = ArgAction::Append)]
+    pub label: Vec<String>,
+    /// Set the networking mode for the RUN instructions during build
+    #[arg(long = "network", value_name = "string", default_value = "default")]
+    pub network: String,
+    /// Do not use cache when building the image
+    #[arg(long = "no-cache")]
+    pub no_cache: bool,
+    /// Set platform if server is multi-platform capable
+    #[arg(
+        long = "platform",
+        value_name = "string",
+        env = "DOCKER_DEFAULT_PLATFORM"
+    )]
+    pub platform: Option<String>,
+    /// Always attempt to pull a newer version of the image
+    #[arg(long = "pull")]
+    pub pull: bool,
+    /// Suppress the build output and print image ID on success
+    #[arg(short = 'q', long = "quiet")]
+    pub quiet: bool,
+    /// Remove intermediate containers after a successful build
+    #[arg(long = "rm", value_name = "bool", default_value = "true", num_args = 0..=1, default_missing_value = "true", action = ArgAction::Set)]
+    pub rm: bool,
+    /// Size of /dev/shm
+    #[arg(long = "shm-size", value_name = "bytes")]
+    pub shm_size: Option<String>,
+    /// Name and optionally a tag in the "name:tag" format
+    #[arg(short = 't', long = "tag", value_name = "list", action = ArgAction::Append)]
+    pub tag: Vec<String>,
+    /// Set the target build stage to build.
+    #[arg(long = "target", value_name = "string")]
+    pub target: Option<String>,
+    /// PATH | URL | -
+    #[arg(value_name = "PATH", allow_hyphen_values = true)]
     pub args: Vec<String>,
 }
 

@@ -36,6 +36,7 @@ pub fn run(app: &App, cmd: Command) -> Result<(), CliError> {
         Command::Tag(a) => image::tag::run(app, &a, TAG),
         Command::Rmi(a) => image::remove::run(app, &a, RMI),
         Command::Save(a) => image::save::run(app, &a, SAVE),
+        Command::Build(a) => image::build::run(app, &a, u::BUILD),
         Command::Load(a) => image::load::run(app, &a, LOAD),
         Command::Import(a) => image::import::run(app, &a, IMPORT),
         Command::Login(a) => auth::login::run(app, &a, LOGIN),
@@ -44,6 +45,7 @@ pub fn run(app: &App, cmd: Command) -> Result<(), CliError> {
         Command::Info(a) => system::info::run(app, &a, INFO),
         Command::Events(a) => system::events::run(app, &a, EVENTS),
         Command::Image(c) => match c {
+            ImageCommand::Build(a) => image::build::run(app, &a, u::IMAGE_BUILD),
             ImageCommand::History(a) => image::history::run(app, &a, IMAGE_HISTORY),
             ImageCommand::Import(a) => image::import::run(app, &a, IMAGE_IMPORT),
             ImageCommand::Inspect(a) => image::inspect::run(app, &a, IMAGE_INSPECT),

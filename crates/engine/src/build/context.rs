@@ -27,6 +27,34 @@ pub(crate) struct Context {
     pub(crate) dir: PathBuf,
 }
 
+/// A stream completed at its end with zeros up to a 512-byte block and
+/// two empty blocks (what a tar that stops short lacks; a complete one
+/// ends before they are read).
+struct Padded<R> {
+    inner: R,
+    seen: u64,
+    /// Zeros still to give once `inner` ended.
+    tail: Option<u64>,
+}
+
+impl<R: Read> Read for Padded<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.tail.is_none() {
+            let n = self.inner.read(buf)?;
+            if n > 0 || buf.is_empty() {
+                self.seen += n as u64;
+                return Ok(n);
+            }
+            self.tail = Some((512 - self.seen % 512) % 512 + 1024);
+        }
+        let left = self.tail.unwrap_or(0);
+        let n = (buf.len() as u64).min(left) as usize;
+        buf[..n].fill(0);
+        self.tail = Some(left - n as u64);
+        Ok(n)
+    }
+}
+
 /// A tar header block, by its checksum (what Go's `tar.Reader` accepts).
 fn looks_like_tar(block: &[u8]) -> bool {
     if block.len() < 512 {
@@ -68,11 +96,14 @@ fn chain(e: &dyn std::error::Error) -> String {
     message
 }
 
-fn unique() -> String {
+/// A name no other build of this daemon uses.
+pub(crate) fn unique() -> String {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos());
-    format!("{nanos:x}-{}", std::process::id())
+    format!("{nanos:x}-{n}")
 }
 
 impl Context {
@@ -119,7 +150,14 @@ impl Context {
             return std::fs::write(&path, text)
                 .map_err(|e| BuildError::io(format!("write {}", path.display()), e));
         }
-        let stream = std::io::Cursor::new(head).chain(reader);
+        // The docker CLI's tar of a context with a Dockerfile from outside
+        // it ends without its last padding and end blocks; dockerd reads it
+        // all the same.
+        let stream = Padded {
+            inner: std::io::Cursor::new(head).chain(reader),
+            seen: 0,
+            tail: None,
+        };
         let options = berth_snapshot::ApplyOptions {
             mode: berth_snapshot::ApplyMode::Rootfs,
             ..Default::default()
@@ -268,6 +306,19 @@ pub(crate) fn remove_leftovers(data_root: &Path, exec_root: &Path) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn short_tars_are_completed() {
+        let mut p = Padded {
+            inner: &[1u8; 700][..],
+            seen: 0,
+            tail: None,
+        };
+        let mut out = Vec::new();
+        p.read_to_end(&mut out).unwrap();
+        assert_eq!(out.len(), 1024 + 1024);
+        assert!(out[700..].iter().all(|&b| b == 0));
+    }
 
     #[test]
     fn tar_sniffing() {

@@ -62,11 +62,13 @@ impl Drop for MountedView<'_> {
     }
 }
 
+/// A snapshot key of the build's own (the prefix startup cleans after a
+/// crash).
 fn unique_key(what: &str, seq: usize) -> String {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos());
-    format!("{EXTRACT_PREFIX}build-{what}-{nanos:x}-{seq}")
+    format!(
+        "{EXTRACT_PREFIX}build-{what}-{}-{seq}",
+        super::context::unique()
+    )
 }
 
 fn has_wildcard(s: &str) -> bool {

@@ -1,6 +1,7 @@
 //! `berth image ...` and its top-level aliases (`images`, `pull`, `push`,
-//! `history`, `tag`, `rmi`, `save`, `load`, `import`).
+//! `history`, `tag`, `rmi`, `save`, `load`, `import`, `build`).
 
+pub mod build;
 pub mod history;
 pub mod import;
 pub mod inspect;
