@@ -135,6 +135,10 @@ impl Progress for ProgressStream {
             .blocking_send(Bytes::from(line))
             .map_err(|_| Cancelled)
     }
+
+    fn cancelled(&self) -> bool {
+        self.tx.is_closed()
+    }
 }
 
 /// [`std::io::Write`] into a streamed body, in chunks of up to 256 KiB.

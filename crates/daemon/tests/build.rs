@@ -584,3 +584,54 @@ fn the_json_stream(sides: &[Side; 2], ctx: &Path) {
         assert!(v["SpaceReclaimed"].is_number(), "{v}");
     }
 }
+
+/// A client that goes away during a silent `RUN` stops the build: its
+/// container is killed and removed, the context and mounts go.
+#[test]
+fn a_client_that_goes_away_cancels_the_build() {
+    use std::io::Write;
+    let test = "a_client_that_goes_away_cancels_the_build";
+    let Some((berth, dir)) = daemon_with_busybox(test, &[]) else {
+        return;
+    };
+    let ctx = dir.path().join("ctx");
+    write(&ctx, &[("Dockerfile", "FROM busybox\nRUN sleep 60\n")]);
+    let body = tar_of(&ctx);
+    let mut stream = std::os::unix::net::UnixStream::connect(berth.socket()).unwrap();
+    let head = format!(
+        "POST /v1.41/build HTTP/1.1\r\nHost: berth\r\nContent-Type: application/x-tar\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).unwrap();
+    stream.write_all(&body).unwrap();
+    // Until the RUN's container runs.
+    let running = (0..100).any(|_| {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        !ok(berth.docker(&["ps", "-q"])).trim().is_empty()
+    });
+    assert!(running, "the RUN never started:\n{}", berth.log());
+    drop(stream);
+    let gone = (0..50).any(|_| {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        ok(berth.docker(&["ps", "-aq"])).trim().is_empty()
+    });
+    assert!(gone, "the RUN's container outlived its client");
+    let build_files = || -> Vec<PathBuf> {
+        [berth.data_root(), berth.exec_root()]
+            .iter()
+            .filter_map(|root| std::fs::read_dir(root.join("builder")).ok())
+            .flat_map(|r| r.flatten().map(|e| e.path()))
+            .collect()
+    };
+    let mut left = build_files();
+    for _ in 0..50 {
+        if left.is_empty() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        left = build_files();
+    }
+    assert!(left.is_empty(), "build files left: {left:?}");
+    let images = ok(berth.docker(&["images", "-aq"]));
+    assert_eq!(images.lines().count(), 1, "{images}");
+}

@@ -14,6 +14,12 @@ pub trait Progress: Sync {
     /// Sends one message; `Err(Cancelled)` once nobody is listening.
     fn send(&self, message: JsonMessage) -> Result<(), Cancelled>;
 
+    /// Whether nobody listens any more (for operations that wait a long
+    /// time without reporting: a build's silent `RUN`).
+    fn cancelled(&self) -> bool {
+        false
+    }
+
     /// A status line about `id` (a layer, an image), or a global one if
     /// `id` is empty.
     fn status(&self, id: &str, status: &str) -> Result<(), Cancelled> {

@@ -251,6 +251,40 @@ fn ensure_dir(root: &Path, path: &str, owner: Option<(u32, u32)>) -> Result<(), 
     Ok(())
 }
 
+/// The id of `name` in the colon-separated `file` (`etc/passwd` or
+/// `etc/group` of the image, links resolved inside it): a number as is,
+/// else the third field of the line whose first field is `name`.
+fn lookup_id(root: &Path, file: &str, name: &str) -> Option<u32> {
+    if let Ok(n) = name.parse::<u32>() {
+        return Some(n);
+    }
+    let fd = open_in(root, file, OFlags::RDONLY).ok()?;
+    let mut text = String::new();
+    std::fs::File::from(fd).read_to_string(&mut text).ok()?;
+    text.lines().find_map(|l| {
+        let mut fields = l.split(':');
+        (fields.next() == Some(name))
+            .then(|| fields.nth(1).and_then(|id| id.trim().parse().ok()))
+            .flatten()
+    })
+}
+
+/// dockerd's `parseChownFlag`: `user[:group]`, names looked up in the
+/// image's files; a user alone names the group too.
+fn chown_ids(root: &Path, spec: &str) -> Result<(u32, u32), String> {
+    let parts: Vec<&str> = spec.split(':').collect();
+    let (user, group) = match parts.as_slice() {
+        [u] => (*u, *u),
+        [u, g] => (*u, *g),
+        _ => return Err(format!("invalid chown string format: {spec}")),
+    };
+    let uid = lookup_id(root, "etc/passwd", user)
+        .ok_or_else(|| format!("can't find uid for user {user}: no such user: {user}"))?;
+    let gid = lookup_id(root, "etc/group", group)
+        .ok_or_else(|| format!("can't find gid for group {group}: no such group: {group}"))?;
+    Ok((uid, gid))
+}
+
 /// Whether `path` is a tar (compressed or not) that `ADD` unpacks.
 fn is_archive(path: &Path) -> bool {
     let Ok(f) = std::fs::File::open(path) else {
@@ -390,14 +424,11 @@ impl<'a> Build<'a> {
         let add = kind == "ADD";
         let result = self.commit_files(state, &probe, None, |root| {
             let owner = match &chown {
-                Some(spec) => {
-                    let u = crate::containers::user::resolve(root, spec, &[]).map_err(|e| {
-                        BuildError::Step(format!(
-                            "unable to convert uid/gid chown string to host mapping: {e}"
-                        ))
-                    })?;
-                    Some((u.uid, u.gid))
-                }
+                Some(spec) => Some(chown_ids(root, spec).map_err(|e| {
+                    BuildError::Step(format!(
+                        "unable to convert uid/gid chown string to host mapping: {e}"
+                    ))
+                })?),
                 None => None,
             };
             for src in &srcs {
@@ -614,6 +645,35 @@ mod tests {
         );
         let e = resolve_sources(dir.path(), "nope", "COPY").unwrap_err();
         assert!(e.to_string().contains("file not found in build context"));
+    }
+
+    #[test]
+    fn chown_as_dockerd_reads_it() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("etc")).unwrap();
+        std::fs::write(
+            dir.path().join("etc/passwd"),
+            "root:x:0:0::/root:/bin/sh\napp:x:1234:1234::/home/app:/bin/sh\n",
+        )
+        .unwrap();
+        std::fs::write(
+            dir.path().join("etc/group"),
+            "root:x:0:\nstaff:x:50:\napp:x:1234:\n",
+        )
+        .unwrap();
+        assert_eq!(chown_ids(dir.path(), "app").unwrap(), (1234, 1234));
+        assert_eq!(chown_ids(dir.path(), "app:staff").unwrap(), (1234, 50));
+        assert_eq!(chown_ids(dir.path(), "7:8").unwrap(), (7, 8));
+        assert_eq!(chown_ids(dir.path(), "7").unwrap(), (7, 7));
+        assert_eq!(
+            chown_ids(dir.path(), "nosuch").unwrap_err(),
+            "can't find uid for user nosuch: no such user: nosuch"
+        );
+        assert_eq!(
+            chown_ids(dir.path(), "app:nosuch").unwrap_err(),
+            "can't find gid for group nosuch: no such group: nosuch"
+        );
+        assert!(chown_ids(dir.path(), "a:b:c").is_err());
     }
 
     #[test]

@@ -224,6 +224,10 @@ impl Progress for Output<'_> {
     fn send(&self, message: JsonMessage) -> Result<(), Cancelled> {
         self.raw(message).map_err(|_| Cancelled)
     }
+
+    fn cancelled(&self) -> bool {
+        self.progress.cancelled()
+    }
 }
 
 impl crate::Engine {

@@ -18,6 +18,7 @@ use super::BuildError;
 use super::dispatch::{Build, State};
 use crate::containers::attach::{AttachStreams, Attached};
 use crate::containers::wait::WaitCondition;
+use crate::progress::Progress;
 
 impl Build<'_> {
     pub(crate) fn dispatch_run(
@@ -132,6 +133,12 @@ impl Build<'_> {
     fn pump(&self, mut stream: UnixStream) -> Result<(), BuildError> {
         let mut pending: Option<(u8, Vec<u8>)> = None;
         loop {
+            // A silent command: look for a client that went away meanwhile.
+            while !readable_within(&stream, 250) {
+                if self.out.cancelled() {
+                    return Err(BuildError::Cancelled);
+                }
+            }
             let frame = read_frame(&mut stream)?;
             let Some((kind, data)) = frame else {
                 return self.flush(&mut pending);
@@ -198,13 +205,19 @@ fn read_frame(stream: &mut UnixStream) -> Result<Option<(u8, Vec<u8>)>, BuildErr
 
 /// Whether more output arrives within a few milliseconds.
 fn readable_soon(stream: &UnixStream) -> bool {
+    readable_within(stream, 5)
+}
+
+/// Whether `stream` has something to read (or has ended) within `ms`.
+fn readable_within(stream: &UnixStream, ms: i64) -> bool {
     let mut fds = [rustix::event::PollFd::new(
         stream,
         rustix::event::PollFlags::IN,
     )];
     let ts = rustix::event::Timespec {
-        tv_sec: 0,
-        tv_nsec: 5_000_000,
+        tv_sec: ms / 1000,
+        tv_nsec: (ms % 1000) * 1_000_000,
     };
-    matches!(rustix::event::poll(&mut fds, Some(&ts)), Ok(n) if n > 0)
+    // An error: the read that follows reports it.
+    rustix::event::poll(&mut fds, Some(&ts)).map_or(true, |n| n > 0)
 }
