@@ -172,38 +172,52 @@ impl Pattern {
     }
 }
 
+/// Whether `tokens` match all of `s`: a table over (token, position),
+/// filled from the end, so any pattern costs at most tokens × characters
+/// (no backtracking blow-up on `*a*a*a…`).
 fn match_here(tokens: &[Token], s: &[char]) -> bool {
-    let Some((t, rest)) = tokens.split_first() else {
-        return s.is_empty();
-    };
-    match t {
-        Token::Char(c) => s.first() == Some(c) && match_here(rest, &s[1..]),
-        Token::One => s.first().is_some_and(|c| *c != '/') && match_here(rest, &s[1..]),
-        Token::Class(ranges, negated) => {
-            s.first().is_some_and(|c| {
-                *c != '/' && ranges.iter().any(|(lo, hi)| lo <= c && c <= hi) != *negated
-            }) && match_here(rest, &s[1..])
-        }
-        Token::Star => {
-            for i in 0..=s.len() {
-                if match_here(rest, &s[i..]) {
-                    return true;
-                }
-                if i < s.len() && s[i] == '/' {
-                    break;
+    let m = s.len();
+    // row[j]: tokens[i..] match s[j..]; `next` is the row of i + 1.
+    let mut next = vec![false; m + 1];
+    next[m] = true;
+    for t in tokens.iter().rev() {
+        let mut row = vec![false; m + 1];
+        match t {
+            Token::All => row.iter_mut().for_each(|r| *r = true),
+            Token::Star => {
+                for j in (0..=m).rev() {
+                    row[j] = next[j] || (j < m && s[j] != '/' && row[j + 1]);
                 }
             }
-            false
-        }
-        Token::All => true,
-        Token::Dirs => {
-            // Zero directories, or any prefix ending in '/'.
-            if match_here(rest, s) {
-                return true;
+            Token::Dirs => {
+                // Zero directories, or any prefix that ends in '/'.
+                let mut later_slash = false;
+                for j in (0..=m).rev() {
+                    if j < m && s[j] == '/' && next[j + 1] {
+                        later_slash = true;
+                    }
+                    row[j] = next[j] || later_slash;
+                }
             }
-            (0..s.len()).any(|i| s[i] == '/' && match_here(rest, &s[i + 1..]))
+            one => {
+                for j in 0..m {
+                    let c = s[j];
+                    let ok = match one {
+                        Token::Char(x) => c == *x,
+                        Token::One => c != '/',
+                        Token::Class(ranges, negated) => {
+                            c != '/'
+                                && ranges.iter().any(|(lo, hi)| *lo <= c && c <= *hi) != *negated
+                        }
+                        _ => false,
+                    };
+                    row[j] = ok && next[j + 1];
+                }
+            }
         }
+        next = row;
     }
+    next[0]
 }
 
 /// Whether `path` (relative to the context, `/`-separated) is excluded by
@@ -286,6 +300,9 @@ mod tests {
         let p = pats("a\\*b\n");
         assert!(excluded("a*b", &p));
         assert!(!excluded("axb", &p));
+        // No backtracking blow-up.
+        let p = pats(&format!("{}b\n", "*a".repeat(30)));
+        assert!(!excluded(&"a".repeat(200), &p));
     }
 
     #[test]
