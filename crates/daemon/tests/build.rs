@@ -5,7 +5,10 @@
 //! hashes masked: the two hash COPY sources differently), the same files
 //! with the same owners and modes in the images, the same layer cache
 //! hits, the same errors, exit codes and status codes, and the same JSON
-//! stream. Root only (a loud SKIP otherwise); everything made is removed.
+//! stream. Then berthd alone: base images pulled from a local registry
+//! (progress in the stream, `--pull`, a missing tag), and a client that
+//! goes away mid-`RUN` stopping the build. Root only (a loud SKIP
+//! otherwise); everything made is removed.
 
 mod support;
 
@@ -634,4 +637,56 @@ fn a_client_that_goes_away_cancels_the_build() {
     assert!(left.is_empty(), "build files left: {left:?}");
     let images = ok(berth.docker(&["images", "-aq"]));
     assert_eq!(images.lines().count(), 1, "{images}");
+}
+
+/// A base image that is not here is pulled as `docker pull` would, its
+/// progress in the build's stream; `--pull` pulls again; a name no
+/// registry has fails the build with the registry's answer.
+#[test]
+fn base_images_are_pulled() {
+    let test = "base_images_are_pulled";
+    let Some((registry, _layout)) = setup(test, Fixture::Busybox, "busybox") else {
+        return;
+    };
+    let berth = berthd(&[]);
+    let dir = tempfile::Builder::new()
+        .prefix("berth-build-pull-")
+        .tempdir()
+        .unwrap();
+    let image = format!("{}/busybox", registry.host);
+    write(
+        dir.path(),
+        &[("Dockerfile", &format!("FROM {image}\nRUN echo pulled\n"))],
+    );
+    let mut cmd = berth.docker_cmd(&["build", "-t", "pulled", dir.path().to_str().unwrap()]);
+    let out = ok(cmd.env("DOCKER_BUILDKIT", "0").output().unwrap());
+    assert!(out.contains("latest: Pulling from busybox"), "{out}");
+    assert!(
+        out.contains(&format!(
+            "Status: Downloaded newer image for {image}:latest"
+        )),
+        "{out}"
+    );
+    assert!(out.contains("pulled\n"), "{out}");
+    let mut cmd = berth.docker_cmd(&["build", "--pull", "-q", dir.path().to_str().unwrap()]);
+    let out = ok(cmd.env("DOCKER_BUILDKIT", "0").output().unwrap());
+    assert!(out.starts_with("sha256:"), "{out}");
+
+    write(
+        dir.path(),
+        &[("Dockerfile", &format!("FROM {image}:nosuch\n"))],
+    );
+    let mut cmd = berth.docker_cmd(&["build", dir.path().to_str().unwrap()]);
+    let out = cmd.env("DOCKER_BUILDKIT", "0").output().unwrap();
+    let err = fails(out, 1);
+    assert!(
+        err.contains(&format!(
+            "manifest for {image}:nosuch not found: manifest unknown"
+        )),
+        "{err}"
+    );
+    ok(berth.docker(&["rmi", "pulled", &image]));
+    ok(berth.docker(&["image", "prune", "-f"]));
+    let images = ok(berth.docker(&["images", "-aq"]));
+    assert!(images.trim().is_empty(), "{images}");
 }
