@@ -112,8 +112,9 @@ impl hyper::body::Body for ChannelBody {
 }
 
 /// [`Progress`] over a response stream: one JSON message per line, as
-/// dockerd writes them. Remembers whether anything was sent, because an
-/// error before the first message is answered with a status code instead.
+/// dockerd writes them (Go's escaping, CRLF line ends). Remembers whether
+/// anything was sent, because an error before the first message is
+/// answered with a status code instead.
 pub struct ProgressStream {
     tx: mpsc::Sender<Bytes>,
     sent: AtomicBool,
@@ -126,10 +127,48 @@ impl ProgressStream {
     }
 }
 
+/// JSON as Go's encoder writes it by default: `<`, `>` and `&` escaped
+/// (`\u003c`…), and U+2028/U+2029 too. Those bytes can only be inside
+/// strings, so escaping them in the encoded text is safe.
+pub fn go_json_escape(json: Vec<u8>) -> Vec<u8> {
+    let needs = json
+        .windows(3)
+        .any(|w| w == "\u{2028}".as_bytes() || w == "\u{2029}".as_bytes())
+        || json.iter().any(|b| matches!(b, b'<' | b'>' | b'&'));
+    if !needs {
+        return json;
+    }
+    let mut out = Vec::with_capacity(json.len() + 16);
+    let mut i = 0;
+    while i < json.len() {
+        match json[i] {
+            b'<' => out.extend_from_slice(b"\\u003c"),
+            b'>' => out.extend_from_slice(b"\\u003e"),
+            b'&' => out.extend_from_slice(b"\\u0026"),
+            0xe2 if json.get(i + 1) == Some(&0x80)
+                && matches!(json.get(i + 2), Some(0xa8 | 0xa9)) =>
+            {
+                out.extend_from_slice(if json[i + 2] == 0xa8 {
+                    b"\\u2028"
+                } else {
+                    b"\\u2029"
+                });
+                i += 3;
+                continue;
+            }
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    out
+}
+
 impl Progress for ProgressStream {
     fn send(&self, message: JsonMessage) -> Result<(), Cancelled> {
-        let mut line = serde_json::to_vec(&message).map_err(|_| Cancelled)?;
-        line.push(b'\n');
+        let line = serde_json::to_vec(&message).map_err(|_| Cancelled)?;
+        let mut line = go_json_escape(line);
+        // dockerd's `streamformatter` ends each message with CRLF.
+        line.extend_from_slice(b"\r\n");
         self.sent.store(true, Ordering::Relaxed);
         self.tx
             .blocking_send(Bytes::from(line))
@@ -226,5 +265,24 @@ where
             Ok(Err(e)) => error(&e),
             Err(join) => error(&ApiError::internal(format!("the operation failed: {join}"))),
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_escaped_as_go_escapes_it() {
+        let json =
+            serde_json::to_vec(&serde_json::json!({"stream": "a > b && c <d>\u{2028}é"})).unwrap();
+        let out = String::from_utf8(go_json_escape(json)).unwrap();
+        assert_eq!(
+            out,
+            r#"{"stream":"a \u003e b \u0026\u0026 c \u003cd\u003e\u2028é"}"#
+        );
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(v["stream"], "a > b && c <d>\u{2028}é");
+        assert_eq!(go_json_escape(b"{}".to_vec()), b"{}");
     }
 }

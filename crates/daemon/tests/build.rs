@@ -561,6 +561,38 @@ fn the_json_stream(sides: &[Side; 2], ctx: &Path) {
         ok(side.docker(&["container", "prune", "-f"]));
     }
 
+    // A build whose output is deterministic: the same bytes (Go's JSON
+    // escaping of `>`, CRLF after each message), ids aside.
+    write(
+        ctx,
+        &[(
+            "Dockerfile",
+            "FROM busybox\nRUN echo '<a & b>'\nLABEL a=b\nCOPY Dockerfile /\n",
+        )],
+    );
+    let body = tar_of(ctx);
+    let raw: Vec<String> = sides
+        .iter()
+        .map(|s| {
+            let (status, body) = s.api("POST", "/build?nocache=1&t=bytes", Some(&body));
+            assert_eq!(status, 200, "{}", s.name);
+            mask_hex(&String::from_utf8_lossy(&body))
+        })
+        .collect();
+    assert_eq!(
+        raw[0], raw[1],
+        "the stream's bytes: berthd (left), dockerd (right)"
+    );
+    assert!(
+        raw[0].contains(r#"{"stream":" ---\u003e Running in <id>\n"}"#),
+        "{}",
+        raw[0]
+    );
+    assert!(raw[0].ends_with("}\r\n"), "{}", raw[0]);
+    for side in sides {
+        ok(side.docker(&["rmi", "bytes"]));
+    }
+
     write(ctx, &[("Dockerfile", "FROM busybox\nLABEL a=b\n")]);
     let body = tar_of(ctx);
     for query in [
