@@ -2,8 +2,9 @@
 //! cached when an image whose parent is the current image has the same
 //! `container_config` (the step's run config with its command or
 //! `#(nop)` comment, which for `COPY`/`ADD` holds a hash of the files).
-//! The newest such image wins. Once a step misses, the rest of the stage
-//! runs (`cacheBusted`).
+//! The newest such image wins; on `FROM scratch` the candidates are the
+//! built images without a parent. Once a step misses, the rest of the
+//! stage runs (`cacheBusted`).
 //!
 //! With `cache_from`, as dockerd 20.10's `ImageCache`: a local hit only
 //! counts when it is one of those images or one of their ancestors; names
@@ -85,24 +86,34 @@ impl Cache {
         if self.disabled || self.busted {
             return Ok(None);
         }
-        let hit = match parent {
-            Some(parent) => self.lookup(engine, parent, probe)?,
-            None => None,
-        };
+        let hit = self.lookup(engine, parent, probe)?;
         if hit.is_none() {
             self.busted = true;
         }
         Ok(hit)
     }
 
+    /// The newest child of `parent` (of no image: `FROM scratch`, among
+    /// the images without a parent) made by the same step.
     fn lookup(
         &self,
         engine: &crate::Engine,
-        parent: &Digest,
+        parent: Option<&Digest>,
         probe: &ContainerConfig,
     ) -> Result<Option<Digest>, BuildError> {
-        let children =
-            store::children(&engine.db.conn(), parent).map_err(crate::images::ImageError::from)?;
+        let children: Vec<Digest> = {
+            let conn = engine.db.conn();
+            match parent {
+                Some(parent) => store::children(&conn, parent),
+                None => store::all_images(&conn).map(|all| {
+                    all.into_iter()
+                        .filter(|i| i.parent.is_none())
+                        .map(|i| i.id)
+                        .collect()
+                }),
+            }
+            .map_err(crate::images::ImageError::from)?
+        };
         let mut best: Option<(String, Digest)> = None;
         for id in children {
             let Ok(image) = engine.find_image(id.as_str()) else {
@@ -111,7 +122,9 @@ impl Cache {
             let Ok(config) = engine.image_config(&image) else {
                 continue;
             };
+            // Only what a build made has a step's config to compare.
             let Some(cc) = crate::images::config_view::api_config(config.container_config.as_ref())
+                .filter(|cc| cc.cmd.as_ref().is_some_and(|c| !c.is_empty()))
             else {
                 continue;
             };
