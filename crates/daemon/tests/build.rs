@@ -394,6 +394,21 @@ fn the_cache(sides: &[Side; 2], ctx: &Path) {
         &["--cache-from", "nosuchimage", "-t", "cached3"],
     );
     assert!(!from.contains("Using cache"), "{from}");
+    // Steps on scratch are cached too.
+    let scratch = ctx.join("scratch");
+    write(
+        &scratch,
+        &[
+            ("f", "f\n"),
+            ("Dockerfile", "FROM scratch\nCOPY f /f\nLABEL a=b\n"),
+        ],
+    );
+    same_build(sides, &scratch, &["-t", "cached-scratch"]);
+    let again = same_build(sides, &scratch, &["-t", "cached-scratch"]);
+    assert_eq!(again.matches("Using cache").count(), 2, "{again}");
+    for side in sides {
+        ok(side.docker(&["rmi", "cached-scratch"]));
+    }
     for side in sides {
         ok(side.docker(&["rmi", "cached", "cached2", "cached3"]));
         // The images the first two builds left untagged.
