@@ -444,7 +444,7 @@ impl<'a> Build<'a> {
     /// Removes what is left of the intermediate containers: all of them
     /// with `forcerm`; none otherwise (a failed step's container stays for
     /// inspection, as dockerd leaves it).
-    pub(crate) fn finish(&mut self, _ok: bool) {
+    pub(crate) fn finish(&mut self) {
         if self.options.force_remove {
             for id in std::mem::take(&mut self.containers) {
                 self.remove_container(&id);

@@ -260,7 +260,7 @@ impl crate::Engine {
             let parsed = berth_build::instructions::parse(&dockerfile)?;
             let mut build = dispatch::Build::new(self, options, &out, &ctx, parsed)?;
             let outcome = build.run();
-            build.finish(outcome.is_ok());
+            build.finish();
             let id = outcome?;
             let short = crate::images::short_id(&id).to_string();
             out.line(format!("Successfully built {short}\n"))?;
