@@ -343,3 +343,64 @@ fn containers_survive_kill9_of_berthd() {
     ok(d.docker(&["rm", "-f", "survivor", "quick"]));
     no_leaks(&d, &[id]);
 }
+
+/// `-u` and `--group-add` against dockerd 20.10, side by side on the same
+/// image: `id` prints the same uid, gid and supplementary groups (the
+/// primary group leads them, as dockerd has since CVE-2022-36109), and an
+/// unknown user fails alike.
+#[test]
+fn users_and_groups_match_dockerd() {
+    const TEST: &str = "users_and_groups_match_dockerd";
+    if !require_root(TEST) {
+        return;
+    }
+    let dir = tempfile::Builder::new()
+        .prefix("berth-ct-")
+        .tempdir()
+        .unwrap();
+    let rootfs = dir.path().join("rootfs");
+    berth_testutil::make_rootfs(&rootfs);
+    let mut passwd = std::fs::read_to_string(rootfs.join("etc/passwd")).unwrap();
+    passwd.push_str("app:x:1234:1234:app:/home/app:/bin/sh\n");
+    std::fs::write(rootfs.join("etc/passwd"), passwd).unwrap();
+    let mut group = std::fs::read_to_string(rootfs.join("etc/group")).unwrap();
+    group.push_str("app:x:1234:\nstaff:x:50:app\nwheel:x:10:root,app\n");
+    std::fs::write(rootfs.join("etc/group"), group).unwrap();
+    let tar = dir.path().join("rootfs.tar");
+    berth_testutil::tar_rootfs(&rootfs, &tar);
+
+    let d = berthd(&[]);
+    let Some(mut docker) = berth_testutil::dockerd::Dockerd::start(TEST, &[]) else {
+        return;
+    };
+    ok(d.docker(&["import", tar.to_str().unwrap(), "busybox:latest"]));
+    let out = docker
+        .docker(&["import", tar.to_str().unwrap(), "busybox:latest"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let cases: [&[&str]; 7] = [
+        &[],
+        &["-u", "app"],
+        &["-u", "app:staff"],
+        &["-u", "1234"],
+        &["-u", "4321:50"],
+        &["-u", "nobody", "--group-add", "staff", "--group-add", "7"],
+        &["-u", "nosuchuser"],
+    ];
+    for flags in cases {
+        let mut args = vec!["run", "--rm", "--network", "none"];
+        args.extend_from_slice(flags);
+        args.extend_from_slice(&["busybox", "id"]);
+        let theirs = docker.docker(&args).output().unwrap();
+        let ours = d.docker(&args);
+        assert_eq!(
+            (ours.status.code(), String::from_utf8_lossy(&ours.stdout)),
+            (theirs.status.code(), String::from_utf8_lossy(&theirs.stdout)),
+            "{flags:?}: berthd {ours:?}\ndockerd {theirs:?}"
+        );
+    }
+    for leak in docker.shutdown() {
+        eprintln!("{TEST}: dockerd left: {leak}");
+    }
+}

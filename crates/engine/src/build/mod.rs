@@ -16,11 +16,10 @@
 //! the Dockerfile), [`dispatch`] (stages, steps, arguments and the
 //! progress lines), [`run`], [`files`], [`commit`], [`cache`].
 //!
-//! Where the output differs from dockerd's, on purpose: steps that only
-//! change the config (`ENV`, `CMD`, `LABEL`…) make no container (dockerd
-//! creates one just to commit it), so they print no `Running in` /
-//! `Removing intermediate container` lines and their image's `Container`
-//! is empty.
+//! Config-only steps (`ENV`, `CMD`, `LABEL`…) and `WORKDIR` commit from an
+//! intermediate container, as dockerd does; on a `FROM scratch` stage with
+//! no layer yet there is nothing to make one from, so they print no
+//! `Running in` line there (docs/daemon.md lists the differences).
 
 mod cache;
 mod commit;

@@ -146,6 +146,10 @@ pub fn resolve(
             .map(|g| g.gid)
             .collect();
     }
+    // The primary group leads the supplementary list, as dockerd has
+    // done since the fix for CVE-2022-36109 (`id` shows `groups=<gid>,…`).
+    out.additional_gids.retain(|g| *g != out.gid);
+    out.additional_gids.insert(0, out.gid);
     for g in group_add {
         let gid = lookup_group(&groups, g)?;
         if !out.additional_gids.contains(&gid) {
@@ -192,11 +196,11 @@ mod tests {
         let u = resolve(r.path(), "www", &[]).unwrap();
         assert_eq!(
             (u.uid, u.gid, u.additional_gids.clone()),
-            (33, 33, vec![50])
+            (33, 33, vec![33, 50])
         );
         assert_eq!(u.home.as_deref(), Some("/var/www"));
         let u = resolve(r.path(), "1000:staff", &["7".into()]).unwrap();
-        assert_eq!((u.uid, u.gid, u.additional_gids), (1000, 50, vec![7]));
+        assert_eq!((u.uid, u.gid, u.additional_gids), (1000, 50, vec![50, 7]));
         assert_eq!(resolve(r.path(), "", &[]).unwrap().uid, 0);
         let err = resolve(r.path(), "nobody", &[]).unwrap_err();
         assert!(
