@@ -46,7 +46,7 @@ pub struct NetworkArgs {
     /// Seconds each iperf3 run lasts.
     #[arg(long, default_value_t = 5)]
     seconds: u32,
-    /// DNS queries per sample (3 samples per daemon).
+    /// DNS queries per sample (7 samples per daemon).
     #[arg(long, default_value_t = 2000)]
     queries: usize,
     /// The berthd to measure (default: target/release/berthd, with its
@@ -62,6 +62,8 @@ const INSIDE: &str = "BERTH_BENCH_PRIVATE_NETNS";
 /// The veth floor: host side and namespace side of one /30.
 const VETH_HOST: &str = "10.201.0.1";
 const VETH_PEER: &str = "10.201.0.2";
+/// DNS samples per daemon, interleaved.
+const DNS_SAMPLES: usize = 7;
 
 pub fn main(args: &NetworkArgs) -> anyhow::Result<ExitCode> {
     if !berth_testutil::require_root(NAME) {
@@ -177,7 +179,7 @@ pub fn main(args: &NetworkArgs) -> anyhow::Result<ExitCode> {
     }
     println!(
         "\nDNS: A queries for another container's name on a user-defined network, \
-         {} per sample, one in flight; queries per second (median of 3).\n",
+         {} per sample, one in flight; queries per second (median of {DNS_SAMPLES}).\n",
         args.queries
     );
     println!("| scenario | berthd | dockerd | ratio |");
@@ -333,8 +335,12 @@ fn measure(
             .with_context(|| format!("{}: DNS warm-up", d.name()))?;
         askers.push((d, socket));
     }
-    for _ in 0..3 {
-        for (d, socket) in &askers {
+    for round in 0..DNS_SAMPLES {
+        let mut order: Vec<_> = askers.iter().collect();
+        if round % 2 == 1 {
+            order.reverse();
+        }
+        for (d, socket) in order {
             let took = lookups(socket, "berth-bench-web", args.queries)
                 .with_context(|| format!("{}: DNS", d.name()))?;
             dns.push(d, args.queries as f64 / took);

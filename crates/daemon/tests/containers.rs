@@ -396,7 +396,10 @@ fn users_and_groups_match_dockerd() {
         let ours = d.docker(&args);
         assert_eq!(
             (ours.status.code(), String::from_utf8_lossy(&ours.stdout)),
-            (theirs.status.code(), String::from_utf8_lossy(&theirs.stdout)),
+            (
+                theirs.status.code(),
+                String::from_utf8_lossy(&theirs.stdout)
+            ),
             "{flags:?}: berthd {ours:?}\ndockerd {theirs:?}"
         );
     }

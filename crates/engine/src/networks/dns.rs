@@ -12,9 +12,10 @@
 //! that network only. A link (`--link target:alias` on a
 //! user-defined network) makes `alias` resolve to the target's addresses
 //! there, for the linking container only. Several containers with one alias
-//! give several records. Names are read from the state database and the
-//! container table on every query, so a rename, a connect or a disconnect
-//! shows at once and nothing has to be kept in step.
+//! give several records. Names are read on every query from the container
+//! table and the networks and endpoints tables (the engine's copy of them,
+//! read again after any write to the database), so a rename, a connect or
+//! a disconnect shows at once and nothing has to be kept in step.
 //!
 //! # Forwarders
 //!
@@ -136,16 +137,8 @@ impl Engine {
         asker: &str,
         mut f: impl FnMut(&super::NetworkRecord, &ContainerRecord, &super::EndpointRecord),
     ) {
-        let (nets, eps) = {
-            let conn = self.db.conn();
-            match (store::networks(&conn), store::endpoints(&conn)) {
-                (Ok(n), Ok(e)) => (n, e),
-                (Err(e), _) | (_, Err(e)) => {
-                    tracing::warn!("embedded DNS: reading networks: {e}");
-                    return;
-                }
-            }
-        };
+        let tables = self.network_tables();
+        let (nets, eps) = (&tables.nets, &tables.eps);
         let user: HashSet<&str> = nets
             .iter()
             .filter(|n| n.driver == BRIDGE && !n.default_bridge)
@@ -160,7 +153,7 @@ impl Engine {
             return;
         }
         let records = self.containers.lock();
-        for (n, c, ep) in &eps {
+        for (n, c, ep) in eps {
             if shared.contains(n.as_str())
                 && let Some(record) = records.get(c)
                 && let Some(net) = nets.iter().find(|net| &net.id == n)

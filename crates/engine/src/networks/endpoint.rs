@@ -13,6 +13,7 @@
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use berth_models::container::{EndpointSettings, NetworkSettings, NetworkingConfig, Port};
 use berth_models::container_config::ContainerConfig;
@@ -590,7 +591,6 @@ impl crate::Engine {
         Ok(())
     }
 
-    /// The networks and endpoints tables, read once for a whole `ps`.
     /// The container's own `/etc/hosts` lines: each address of its
     /// endpoints with its hostname (and aliases on user-defined networks),
     /// as [`Self::setup_container_network`] gives them at start.
@@ -612,11 +612,37 @@ impl crate::Engine {
         hosts
     }
 
-    pub(crate) fn network_tables(&self) -> NetworkTables {
+    /// Both tables, read again only when the database has changed since
+    /// the last read: every write goes through the engine's one
+    /// connection, whose change count (`sqlite3_total_changes`) only grows,
+    /// so an unchanged count means unchanged tables. The embedded DNS asks
+    /// for them on every query, `ps` once per list.
+    pub(crate) fn network_tables(&self) -> Arc<NetworkTables> {
         let conn = self.db.conn();
-        NetworkTables {
-            nets: store::networks(&conn).unwrap_or_default(),
-            eps: store::endpoints(&conn).unwrap_or_default(),
+        let changes = conn.total_changes();
+        let mut cached = self
+            .networks
+            .tables
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        if let Some((at, tables)) = cached.as_ref()
+            && *at == changes
+        {
+            return tables.clone();
+        }
+        match (store::networks(&conn), store::endpoints(&conn)) {
+            (Ok(nets), Ok(eps)) => {
+                let tables = Arc::new(NetworkTables { nets, eps });
+                *cached = Some((changes, tables.clone()));
+                tables
+            }
+            (Err(e), _) | (_, Err(e)) => {
+                tracing::warn!("reading the networks and endpoints tables: {e}");
+                Arc::new(NetworkTables {
+                    nets: Vec::new(),
+                    eps: Vec::new(),
+                })
+            }
         }
     }
 
@@ -627,9 +653,11 @@ impl crate::Engine {
 }
 
 /// The rows [`network_view`] reads.
+#[derive(Debug)]
 pub(crate) struct NetworkTables {
-    nets: Vec<NetworkRecord>,
-    eps: Vec<(String, String, EndpointRecord)>,
+    pub(super) nets: Vec<NetworkRecord>,
+    /// (network id, container id, endpoint).
+    pub(super) eps: Vec<(String, String, EndpointRecord)>,
 }
 
 /// inspect's `NetworkSettings` and `ps`'s `Ports` of `r`, from `tables`.

@@ -275,6 +275,9 @@ pub struct Networking {
     /// The embedded DNS server, once [`crate::Engine::run_containers`]
     /// started it.
     dns: std::sync::OnceLock<berth_network::dns::DnsServer>,
+    /// The `networks` and `endpoints` tables as last read, with the
+    /// database's change count then (see [`crate::Engine::network_tables`]).
+    tables: Mutex<Option<(u64, std::sync::Arc<endpoint::NetworkTables>)>>,
 }
 
 impl Networking {
@@ -283,6 +286,7 @@ impl Networking {
             host: Host::new(None, berth_network::firewall::nftables(nft_table, None)),
             lock: Mutex::new(()),
             dns: std::sync::OnceLock::new(),
+            tables: Mutex::new(None),
         }
     }
 
