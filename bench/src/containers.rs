@@ -46,16 +46,7 @@ pub fn main(args: &ContainersArgs) -> anyhow::Result<ExitCode> {
     if !berth_testutil::require_root(NAME) {
         bail!("the containers benchmark needs root (it starts dockerd and berthd)");
     }
-    let release = berth_testutil::images::repo_root().join("target/release");
-    let berthd_bin = args.berthd.clone().unwrap_or(release.join("berthd"));
-    for bin in [&berthd_bin, &berthd_bin.with_file_name("berth-shim")] {
-        if !bin.exists() {
-            bail!(
-                "{} is missing: cargo build --release -p berth-daemon -p berth-shim",
-                bin.display()
-            );
-        }
-    }
+    let berthd_bin = crate::daemon::berthd_binary(args.berthd.as_deref())?;
     let berth_cli = berthd_bin.with_file_name("berth");
 
     let scratch = tempfile::Builder::new()

@@ -67,6 +67,22 @@ impl Daemon {
     }
 }
 
+/// The berthd to measure: `given`, or target/release/berthd; its
+/// berth-shim must be beside it.
+pub fn berthd_binary(given: Option<&std::path::Path>) -> anyhow::Result<std::path::PathBuf> {
+    let release = berth_testutil::images::repo_root().join("target/release");
+    let berthd = given.map_or(release.join("berthd"), std::path::Path::to_path_buf);
+    for bin in [&berthd, &berthd.with_file_name("berth-shim")] {
+        if !bin.exists() {
+            bail!(
+                "{} is missing: cargo build --release -p berth-daemon -p berth-shim",
+                bin.display()
+            );
+        }
+    }
+    Ok(berthd)
+}
+
 /// `VmRSS` of a process, KiB (0 when it is gone).
 pub fn vm_rss_kib(pid: u32) -> u64 {
     std::fs::read_to_string(format!("/proc/{pid}/status"))
