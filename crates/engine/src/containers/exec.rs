@@ -227,7 +227,10 @@ impl crate::Engine {
         for e in c.env.clone().unwrap_or_default() {
             let key = e.split('=').next().unwrap_or(&e).to_string();
             env.retain(|x| x.split('=').next() != Some(key.as_str()));
-            env.push(e);
+            // A bare NAME unsets NAME (moby's ReplaceOrAppendEnvValues).
+            if e.contains('=') {
+                env.push(e);
+            }
         }
         process.set_env(Some(env));
         if !c.working_dir.is_empty() {

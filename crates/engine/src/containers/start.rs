@@ -174,6 +174,9 @@ impl crate::Engine {
             .filter(|e| !own_keys.iter().any(|k| e.split('=').next() == Some(k)))
             .collect();
         env.splice(0..0, link_env);
+        // `-e NAME` with NAME unset on the client arrives bare: it unsets
+        // NAME (moby's ReplaceOrAppendEnvValues), it is no variable.
+        env.retain(|e| e.contains('='));
         if !env.iter().any(|e| e.starts_with("HOME=")) {
             env.push(format!(
                 "HOME={}",
