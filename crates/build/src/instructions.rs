@@ -568,8 +568,8 @@ fn healthcheck(rest: &str, flags: &Flags) -> Result<Healthcheck, String> {
         match flags.get(name) {
             None => Ok(0),
             Some(v) => {
-                let d =
-                    parse_duration(&v).ok_or_else(|| format!("time: invalid duration \"{v}\""))?;
+                let d = berth_models::duration::parse_go_duration(&v)
+                    .ok_or_else(|| format!("time: invalid duration \"{v}\""))?;
                 if d != 0 && d < 1_000_000 {
                     return Err(format!("Interval \"{name}\" cannot be less than 1ms"));
                 }
@@ -596,43 +596,6 @@ fn healthcheck(rest: &str, flags: &Flags) -> Result<Healthcheck, String> {
         start_period: duration("start-period")?,
         retries,
     })
-}
-
-/// Go's `time.ParseDuration`, in nanoseconds.
-pub fn parse_duration(s: &str) -> Option<i64> {
-    if s == "0" {
-        return Some(0);
-    }
-    let mut rest = s;
-    let mut total: f64 = 0.0;
-    if rest.is_empty() {
-        return None;
-    }
-    while !rest.is_empty() {
-        let num_end = rest
-            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-            .unwrap_or(rest.len());
-        if num_end == 0 {
-            return None;
-        }
-        let n: f64 = rest[..num_end].parse().ok()?;
-        rest = &rest[num_end..];
-        let unit_end = rest
-            .find(|c: char| c.is_ascii_digit() || c == '.')
-            .unwrap_or(rest.len());
-        let unit = match &rest[..unit_end] {
-            "ns" => 1.0,
-            "us" | "µs" => 1e3,
-            "ms" => 1e6,
-            "s" => 1e9,
-            "m" => 60e9,
-            "h" => 3600e9,
-            _ => return None,
-        };
-        total += n * unit;
-        rest = &rest[unit_end..];
-    }
-    Some(total as i64)
 }
 
 #[cfg(test)]
@@ -791,15 +754,6 @@ mod tests {
             parse_words(r#"a="b c" d='' e\ f"#, '\\'),
             ["a=\"b c\"", "d=''", "e\\ f"]
         );
-    }
-
-    #[test]
-    fn go_durations() {
-        assert_eq!(parse_duration("30s"), Some(30_000_000_000));
-        assert_eq!(parse_duration("1m30s"), Some(90_000_000_000));
-        assert_eq!(parse_duration("1.5ms"), Some(1_500_000));
-        assert_eq!(parse_duration("5"), None);
-        assert_eq!(parse_duration("x"), None);
     }
 
     #[test]

@@ -11,6 +11,7 @@
 pub mod auth;
 pub mod container;
 pub mod container_config;
+pub mod duration;
 pub mod error;
 pub mod events;
 pub mod filters;

@@ -199,39 +199,10 @@ pub fn parse_until(value: &str) -> Result<SystemTime, ImageError> {
     if let Some(t) = parse_unix_timestamp(value).or_else(|| parse_rfc3339(value).ok()) {
         return Ok(t);
     }
-    parse_duration(value)
-        .and_then(|d| SystemTime::now().checked_sub(d))
+    berth_models::duration::parse_go_duration(value)
+        .and_then(|ns| u64::try_from(ns).ok())
+        .and_then(|ns| SystemTime::now().checked_sub(std::time::Duration::from_nanos(ns)))
         .ok_or_else(|| ImageError::InvalidArgument(format!("invalid filter 'until={value}'")))
-}
-
-/// Go's `time.ParseDuration` for the units people use (`h`, `m`, `s`, `ms`).
-fn parse_duration(s: &str) -> Option<std::time::Duration> {
-    let mut total = 0f64;
-    let mut rest = s;
-    if rest.is_empty() {
-        return None;
-    }
-    while !rest.is_empty() {
-        let digits = rest.find(|c: char| !c.is_ascii_digit() && c != '.')?;
-        let (number, tail) = rest.split_at(digits);
-        let number: f64 = number.parse().ok()?;
-        let unit_len = tail
-            .find(|c: char| c.is_ascii_digit())
-            .unwrap_or(tail.len());
-        let (unit, tail) = tail.split_at(unit_len);
-        let factor = match unit {
-            "h" => 3600.0,
-            "m" => 60.0,
-            "s" => 1.0,
-            "ms" => 0.001,
-            "us" | "µs" => 0.000_001,
-            "ns" => 0.000_000_001,
-            _ => return None,
-        };
-        total += number * factor;
-        rest = tail;
-    }
-    Some(std::time::Duration::from_secs_f64(total))
 }
 
 #[cfg(test)]
@@ -261,15 +232,6 @@ mod tests {
 
     #[test]
     fn durations() {
-        assert_eq!(
-            parse_duration("10m"),
-            Some(std::time::Duration::from_secs(600))
-        );
-        assert_eq!(
-            parse_duration("1h30m"),
-            Some(std::time::Duration::from_secs(5400))
-        );
-        assert_eq!(parse_duration("x"), None);
         assert!(parse_until("24h").is_ok());
         assert!(parse_until("nonsense").is_err());
     }

@@ -48,52 +48,11 @@ static MESSAGE: [Field; 9] = [
 /// docker's `events.Message`.
 static MESSAGE_SHAPE: Shape = Shape::Struct("*events.Message", &MESSAGE);
 
-/// Go's `time.ParseDuration` in nanoseconds.
-pub fn parse_duration(s: &str) -> Option<i128> {
-    let (neg, mut rest) = match s.strip_prefix('-') {
-        Some(r) => (true, r),
-        None => (false, s.strip_prefix('+').unwrap_or(s)),
-    };
-    if rest == "0" {
-        return Some(0);
-    }
-    if rest.is_empty() {
-        return None;
-    }
-    let mut total: f64 = 0.0;
-    while !rest.is_empty() {
-        let num_end = rest
-            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-            .unwrap_or(rest.len());
-        if num_end == 0 {
-            return None;
-        }
-        let value: f64 = rest[..num_end].parse().ok()?;
-        rest = &rest[num_end..];
-        let unit_end = rest
-            .find(|c: char| c.is_ascii_digit() || c == '.')
-            .unwrap_or(rest.len());
-        let mult = match &rest[..unit_end] {
-            "ns" => 1.0,
-            "us" | "µs" | "μs" => 1e3,
-            "ms" => 1e6,
-            "s" => 1e9,
-            "m" => 60e9,
-            "h" => 3600e9,
-            _ => return None,
-        };
-        rest = &rest[unit_end..];
-        total += value * mult;
-    }
-    let ns = total as i128;
-    Some(if neg { -ns } else { ns })
-}
-
 /// docker's `timetypes.GetTimestamp`: the API's `since`/`until` value.
 pub fn get_timestamp(value: &str) -> Result<String, CliError> {
     let (now_s, now_n) = crate::format::time::now();
     if value != "0"
-        && let Some(d) = parse_duration(value)
+        && let Some(d) = berth_models::duration::parse_go_duration(value).map(i128::from)
     {
         let now_ns = i128::from(now_s) * 1_000_000_000 + i128::from(now_n);
         let t = now_ns - d;
@@ -231,16 +190,6 @@ pub fn run(app: &App, a: &EventsArgs, u: Usage) -> Result<(), CliError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn durations_like_go() {
-        assert_eq!(parse_duration("10m"), Some(600_000_000_000));
-        assert_eq!(parse_duration("1h30m"), Some(5_400_000_000_000));
-        assert_eq!(parse_duration("1.5s"), Some(1_500_000_000));
-        assert_eq!(parse_duration("-2ms"), Some(-2_000_000));
-        assert_eq!(parse_duration("10"), None);
-        assert_eq!(parse_duration("abc"), None);
-    }
 
     #[test]
     fn timestamps_like_docker() {
