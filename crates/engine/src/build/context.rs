@@ -12,7 +12,7 @@ use std::io::Read;
 use std::os::fd::{AsFd, OwnedFd};
 use std::path::{Path, PathBuf};
 
-use rustix::fs::{Mode, OFlags, ResolveFlags};
+use rustix::fs::{Mode, OFlags};
 
 use super::BuildError;
 
@@ -258,19 +258,7 @@ pub(crate) fn open_in(
         OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
         Mode::empty(),
     )?;
-    let rel = path.trim_start_matches('/');
-    let rel = if rel.is_empty() { "." } else { rel };
-    rustix::fs::openat2(
-        &root_fd,
-        rel,
-        if flags.contains(OFlags::PATH) {
-            flags | OFlags::CLOEXEC
-        } else {
-            flags | OFlags::CLOEXEC | OFlags::NOCTTY
-        },
-        Mode::empty(),
-        ResolveFlags::IN_ROOT | ResolveFlags::NO_MAGICLINKS,
-    )
+    crate::containers::fs_view::open_beneath(root_fd.as_fd(), path, flags)
 }
 
 /// Unmounts what is left in a build's mount directory and removes it

@@ -174,20 +174,7 @@ impl FsView {
     /// Opens `path` (a container path) inside the view, symbolic links
     /// resolved in the view.
     pub(crate) fn open_in_root(&self, path: &str, flags: OFlags) -> Result<OwnedFd, Errno> {
-        let rel = path.trim_start_matches('/');
-        let rel = if rel.is_empty() { "." } else { rel };
-        rustix::fs::openat2(
-            self.root(),
-            rel,
-            // openat2 refuses O_NOCTTY with O_PATH.
-            if flags.contains(OFlags::PATH) {
-                flags | OFlags::CLOEXEC
-            } else {
-                flags | OFlags::CLOEXEC | OFlags::NOCTTY
-            },
-            Mode::empty(),
-            ResolveFlags::IN_ROOT | ResolveFlags::NO_MAGICLINKS,
-        )
+        open_beneath(self.root(), path, flags)
     }
 
     /// The container path of `fd` (something opened in the view).
@@ -229,4 +216,27 @@ impl Drop for FsView {
             tracing::warn!("removing {}: {e}", self.dir.display());
         }
     }
+}
+
+/// Opens `path` (a container path) under the directory `root`, symbolic
+/// links, `..` and absolute paths resolved as if `root` were `/`.
+pub(crate) fn open_beneath(
+    root: BorrowedFd<'_>,
+    path: &str,
+    flags: OFlags,
+) -> Result<OwnedFd, Errno> {
+    let rel = path.trim_start_matches('/');
+    let rel = if rel.is_empty() { "." } else { rel };
+    rustix::fs::openat2(
+        root,
+        rel,
+        // openat2 refuses O_NOCTTY with O_PATH.
+        if flags.contains(OFlags::PATH) {
+            flags | OFlags::CLOEXEC
+        } else {
+            flags | OFlags::CLOEXEC | OFlags::NOCTTY
+        },
+        Mode::empty(),
+        ResolveFlags::IN_ROOT | ResolveFlags::NO_MAGICLINKS,
+    )
 }

@@ -142,7 +142,7 @@ pub fn resolve(
     } else if let Some(name) = &name {
         out.additional_gids = groups
             .iter()
-            .filter(|g| g.members.iter().any(|m| m == name) && g.gid != out.gid)
+            .filter(|g| g.members.iter().any(|m| m == name))
             .map(|g| g.gid)
             .collect();
     }

@@ -169,11 +169,9 @@ impl Engine {
         if record.networks.is_empty() {
             return false;
         }
-        let nets = match store::networks(&self.db.conn()) {
-            Ok(n) => n,
-            Err(_) => return false,
-        };
-        nets.iter()
+        self.network_tables()
+            .nets
+            .iter()
             .any(|n| record.networks.contains_key(&n.id) && n.driver == BRIDGE && !n.default_bridge)
     }
 

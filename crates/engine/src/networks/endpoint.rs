@@ -595,14 +595,15 @@ impl crate::Engine {
     /// endpoints with its hostname (and aliases on user-defined networks),
     /// as [`Self::setup_container_network`] gives them at start.
     pub(crate) fn own_hosts(&self, record: &ContainerRecord) -> Vec<(IpAddr, Vec<String>)> {
-        let conn = self.db.conn();
-        let (Ok(nets), Ok(eps)) = (store::networks(&conn), store::endpoints(&conn)) else {
-            return Vec::new();
-        };
+        let tables = self.network_tables();
         let mut hosts = Vec::new();
-        for (net_id, _, ep) in eps.iter().filter(|(_, c, _)| c == &record.id) {
+        for (net_id, _, ep) in tables.eps.iter().filter(|(_, c, _)| c == &record.id) {
             let mut names = vec![record.config.hostname.clone()];
-            if nets.iter().any(|n| &n.id == net_id && !n.default_bridge) {
+            if tables
+                .nets
+                .iter()
+                .any(|n| &n.id == net_id && !n.default_bridge)
+            {
                 names.extend(ep.aliases.iter().cloned());
             }
             for (ip, _) in ep.ipv4.iter().chain(ep.ipv6.iter()) {
