@@ -447,6 +447,42 @@ fn capability_sets_of_a_user_with_ambient_capabilities() {
 }
 
 #[test]
+fn unknown_capabilities_are_ignored_with_a_warning() {
+    if !require_root("unknown_capabilities_are_ignored_with_a_warning") {
+        return;
+    }
+    // runtime-spec 1.1+: a capability that maps to no kernel interface "MUST be logged as a
+    // warning"; runtimes "SHOULD NOT fail". The known names still take effect.
+    let rt = Runtime::new();
+    let mut b = Bundle::busybox(&["cat", "/proc/self/status"]);
+    let known = ["CAP_CHOWN", "CAP_KILL"];
+    b.edit(|c| {
+        c["process"]["capabilities"] = capability_config(
+            &["CAP_CHOWN", "CAP_TEST", "CAP_KILL"],
+            &["CAP_KILL", "CAP_TEST"],
+            &["CAP_KILL", "CAP_TEST"],
+            &[],
+            &["CAP_TEST"],
+        );
+    });
+    let (code, st, err) = rt.run(&b, "caps-unknown");
+    assert_eq!(code, 0, "{err}");
+    for set in ["bounding", "effective", "permitted", "ambient"] {
+        let warning = format!("process.capabilities.{set}: ignoring unknown capability");
+        assert!(
+            err.lines().any(|l| l.contains("level=warning")
+                && l.contains(&warning)
+                && l.contains("CAP_TEST")),
+            "{set}: {err}"
+        );
+    }
+    assert_eq!(hex_mask(&st, "CapBnd"), mask(&known), "{st}");
+    assert_eq!(hex_mask(&st, "CapPrm"), mask(&["CAP_KILL"]), "{st}");
+    assert_eq!(hex_mask(&st, "CapAmb"), 0, "{st}");
+    assert_clean(&b);
+}
+
+#[test]
 fn rlimits_are_set() {
     if !require_root("rlimits_are_set") {
         return;

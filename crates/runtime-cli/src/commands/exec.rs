@@ -18,8 +18,11 @@ pub fn exec(root: &Path, e: &Exec, log: &Logger) -> Result<i32> {
     let process = match &e.process {
         Some(path) => {
             let bytes = std::fs::read(path).with_context(|| format!("read {}", path.display()))?;
-            serde_json::from_slice::<Process>(&bytes)
-                .with_context(|| format!("parse the process in {}", path.display()))?
+            let (process, warnings) = berth_runtime::config::parse_process(&bytes, path)?;
+            for w in &warnings {
+                log.warn(w);
+            }
+            process
         }
         None => from_flags(&container, e)?,
     };

@@ -25,8 +25,11 @@ fn create_options(root: &Path, c: &Create, bundle: Bundle) -> CreateOptions {
 
 /// Load the bundle, and run from the sealed binary when this container
 /// needs it (see berth_runtime::exeseal::required_for).
-pub fn load_sealed(cli: &Cli, dir: &Path) -> Result<Bundle> {
+pub fn load_sealed(cli: &Cli, dir: &Path, log: &Logger) -> Result<Bundle> {
     let bundle = Bundle::load(dir)?;
+    for w in &bundle.warnings {
+        log.warn(w);
+    }
     if berth_runtime::exeseal::required_for(&bundle.spec) {
         super::seal(cli)?;
     }

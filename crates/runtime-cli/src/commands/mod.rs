@@ -32,12 +32,12 @@ pub fn dispatch(cli: &Cli, command: &Command, log: &Logger) -> Result<i32> {
     match command {
         Command::Create(c) => {
             refuse_systemd(cli)?;
-            let bundle = lifecycle::load_sealed(cli, &c.bundle)?;
+            let bundle = lifecycle::load_sealed(cli, &c.bundle, log)?;
             lifecycle::create(root, c, bundle, log)
         }
         Command::Run(r) => {
             refuse_systemd(cli)?;
-            let bundle = lifecycle::load_sealed(cli, &r.create.bundle)?;
+            let bundle = lifecycle::load_sealed(cli, &r.create.bundle, log)?;
             lifecycle::run(root, r, bundle, log)
         }
         Command::Start(c) => lifecycle::start(root, &c.id, log),
