@@ -186,6 +186,7 @@ impl Engine {
     /// table when no container runs ([`Engine::shutdown_networks`]).
     pub fn shutdown(&self) {
         self.shutdown_networks();
+        self.snapshotter.close();
         let parent = std::path::Path::new(&self.config.cgroup_parent);
         match berth_cgroups::Manager::new(Some(parent), "") {
             Ok(cgroup) => {
@@ -233,8 +234,16 @@ fn open_snapshotter(config: &Config) -> Result<(Box<dyn Snapshotter>, &'static s
         }
     };
     Ok(if overlay {
+        let root = root.join("overlay");
+        let images = match berth_snapshot::erofs::probe(&root) {
+            Ok(()) => true,
+            Err(e) => {
+                tracing::info!("layers are unpacked as directories: no EROFS image mounts: {e}");
+                false
+            }
+        };
         (
-            Box::new(OverlaySnapshotter::open(&root.join("overlay"))?),
+            Box::new(OverlaySnapshotter::open_with_layer_images(&root, images)?),
             "overlay2",
         )
     } else {

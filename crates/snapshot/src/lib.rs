@@ -47,6 +47,7 @@ pub mod apply;
 mod category;
 pub mod decompress;
 pub mod diff;
+pub mod erofs;
 mod lifecycle;
 mod metadata;
 pub mod mount;

@@ -26,6 +26,36 @@ pub trait Backend: Send + Sync {
     /// The mounts of an active snapshot or view: `dir` is its `fs` directory, `parents` the
     /// `fs` directories of its parent chain, closest first.
     fn mounts(&self, store: &Store, rec: &Record, parents: &[u64]) -> Vec<Mount>;
+
+    /// Make the `fs` directories of these committed snapshots readable (mount their layer
+    /// images); called before they are used as parents or lowers.
+    fn ready(&self, _store: &Store, _ids: &[u64]) -> Result<(), SnapshotError> {
+        Ok(())
+    }
+
+    /// Undo [`Backend::ready`] for a snapshot about to be deleted.
+    fn release(&self, _store: &Store, _id: u64) -> Result<(), SnapshotError> {
+        Ok(())
+    }
+
+    /// What a committed snapshot's disk usage is measured on: its `fs` directory, or the
+    /// file that holds it.
+    fn usage_path(&self, store: &Store, id: u64) -> std::path::PathBuf {
+        store.fs_dir(id)
+    }
+
+    /// Undo every [`Backend::ready`].
+    fn close(&self, _store: &Store) {}
+
+    /// Does this backend take layers as EROFS images (`<id>/layer.erofs`)?
+    fn takes_images(&self) -> bool {
+        false
+    }
+}
+
+/// The file a layer image of snapshot directory `dir` is kept in.
+pub(crate) fn image_file(dir: &Path) -> std::path::PathBuf {
+    dir.join("layer.erofs")
 }
 
 struct Inner {
@@ -64,6 +94,11 @@ impl<B: Backend> Lifecycle<B> {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// The backend.
+    pub fn backend(&self) -> &B {
+        &self.backend
+    }
+
     /// The root directory of the store.
     pub fn root(&self) -> std::path::PathBuf {
         self.lock().store.root().to_path_buf()
@@ -84,15 +119,16 @@ impl<B: Backend> Lifecycle<B> {
                 });
             }
             g.store.check_create(key, parent)?;
-            let id = g.store.state.next_id;
-            g.store.state.next_id += 1;
-            let tmp = g.store.new_tmp_dir(id)?;
             let mut chain = Vec::new();
             if let Some(p) = parent {
                 let r = g.store.state.get(p)?;
                 chain.push(r.id);
                 chain.extend(g.store.state.parent_ids(r));
             }
+            self.backend.ready(&g.store, &chain)?;
+            let id = g.store.state.next_id;
+            g.store.state.next_id += 1;
+            let tmp = g.store.new_tmp_dir(id)?;
             let dirs: Vec<_> = chain.iter().map(|&i| g.store.fs_dir(i)).collect();
             g.creating
                 .insert(key.to_string(), parent.map(str::to_string));
@@ -152,7 +188,32 @@ impl<B: Backend> Lifecycle<B> {
             });
         }
         let parents = g.store.state.parent_ids(rec);
+        self.backend.ready(&g.store, &parents)?;
         Ok(self.backend.mounts(&g.store, rec, &parents))
+    }
+
+    /// [`Snapshotter::layer_image`](crate::Snapshotter::layer_image).
+    pub fn layer_image(&self, key: &str) -> Result<Option<std::path::PathBuf>, SnapshotError> {
+        let g = self.lock();
+        let rec = g.store.state.get(key)?;
+        if !self.backend.takes_images() {
+            return Ok(None);
+        }
+        if rec.kind != Kind::Active {
+            return Err(SnapshotError::WrongKind {
+                key: key.to_string(),
+                kind: rec.kind,
+                operation: "layer_image",
+                needs: "an active snapshot",
+            });
+        }
+        Ok(Some(image_file(&g.store.dir(rec.id))))
+    }
+
+    /// [`Snapshotter::close`](crate::Snapshotter::close).
+    pub fn close(&self) {
+        let g = self.lock();
+        self.backend.close(&g.store);
     }
 
     /// [`Snapshotter::commit`](crate::Snapshotter::commit).
@@ -173,7 +234,7 @@ impl<B: Backend> Lifecycle<B> {
                 key: name.to_string(),
             });
         }
-        let dir = g.store.fs_dir(rec.id);
+        let dir = self.backend.usage_path(&g.store, rec.id);
         let usage =
             disk_usage(&dir).map_err(|source| SnapshotError::Usage { path: dir, source })?;
         let mut next = g.store.state.clone();
@@ -208,6 +269,7 @@ impl<B: Backend> Lifecycle<B> {
                 children,
             });
         }
+        self.backend.release(&g.store, rec.id)?;
         let mut next = g.store.state.clone();
         next.snapshots.remove(key);
         g.store.save(next)?;
@@ -233,7 +295,7 @@ impl<B: Backend> Lifecycle<B> {
             if let (Some(size), Some(inodes)) = (rec.size, rec.inodes) {
                 return Ok(Usage { size, inodes });
             }
-            g.store.fs_dir(rec.id)
+            self.backend.usage_path(&g.store, rec.id)
         };
         disk_usage(&dir).map_err(|source| SnapshotError::Usage { path: dir, source })
     }
@@ -274,6 +336,15 @@ macro_rules! forward_snapshotter {
             }
             fn walk(&self) -> Result<Vec<$crate::Info>, $crate::SnapshotError> {
                 self.inner.walk()
+            }
+            fn layer_image(
+                &self,
+                key: &str,
+            ) -> Result<Option<std::path::PathBuf>, $crate::SnapshotError> {
+                self.inner.layer_image(key)
+            }
+            fn close(&self) {
+                self.inner.close()
             }
         }
     };

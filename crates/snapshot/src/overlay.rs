@@ -22,15 +22,28 @@
 //! `redirect_dir=off` and `metacopy=off` (so that an upper directory holds every change in full,
 //! which [`write_diff`](crate::write_diff) relies on), and `userxattr` inside a user namespace.
 //! On the page limit of `mount(2)` with many layers, see [`mount`](crate::mount).
+//!
+//! # Layers as EROFS images
+//!
+//! Opened with [`OverlaySnapshotter::open_with_layer_images`] on a kernel that mounts EROFS
+//! image files, the snapshotter also takes a layer as one image file: the engine writes it to
+//! [`Snapshotter::layer_image`](crate::Snapshotter::layer_image) (`snapshots/<id>/layer.erofs`)
+//! instead of unpacking into `fs`, and once committed the image is mounted read-only on `fs`
+//! whenever the snapshot is a parent or a lower ([`crate::erofs`]). Those mounts stay while
+//! the store is open and are detached by [`Snapshotter::close`](crate::Snapshotter::close), on
+//! drop and when the snapshot is removed; after a crash the next open adopts them. A store
+//! can hold both kinds of layers.
 
+use std::collections::HashSet;
 use std::fs;
 use std::os::fd::AsFd;
 use std::os::unix::fs::{DirBuilderExt, MetadataExt};
 use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
 
 use rustix::fs::{AtFlags, FileType, Mode};
 
-use crate::lifecycle::{Backend, Lifecycle, forward_snapshotter};
+use crate::lifecycle::{Backend, Lifecycle, forward_snapshotter, image_file};
 use crate::metadata::{Record, Store};
 use crate::remove_tree::remove_all;
 use crate::snapshotter::{Kind, SnapshotError};
@@ -45,6 +58,12 @@ pub struct OverlaySnapshotter {
 #[derive(Debug)]
 struct OverlayBackend {
     options: Vec<String>,
+    /// `<root>/snapshots`.
+    snapshots: PathBuf,
+    /// Layers may be taken as EROFS images.
+    images: bool,
+    /// Snapshots whose layer image is mounted on their `fs` directory.
+    mounted: Mutex<HashSet<u64>>,
 }
 
 forward_snapshotter!(OverlaySnapshotter);
@@ -107,10 +126,43 @@ impl OverlaySnapshotter {
         root: &Path,
         options: Vec<String>,
     ) -> Result<OverlaySnapshotter, SnapshotError> {
+        Self::open_backend(root, options, false)
+    }
+
+    /// Open with the default options, taking layers as EROFS images (see the module doc) when
+    /// `images` is true: the caller has checked with [`crate::erofs::probe`] that this kernel
+    /// mounts them.
+    pub fn open_with_layer_images(
+        root: &Path,
+        images: bool,
+    ) -> Result<OverlaySnapshotter, SnapshotError> {
+        Self::open_backend(root, default_overlay_options(), images)
+    }
+
+    fn open_backend(
+        root: &Path,
+        options: Vec<String>,
+        images: bool,
+    ) -> Result<OverlaySnapshotter, SnapshotError> {
         let root = overlay_root(root)?;
+        let snapshots = root.join("snapshots");
+        let mounted = Mutex::new(mounted_images(&snapshots));
         Ok(OverlaySnapshotter {
-            inner: Lifecycle::open(&root, OverlayBackend { options })?,
+            inner: Lifecycle::open(
+                &root,
+                OverlayBackend {
+                    options,
+                    snapshots,
+                    images,
+                    mounted,
+                },
+            )?,
         })
+    }
+
+    /// Does this snapshotter take layers as EROFS images?
+    pub fn takes_layer_images(&self) -> bool {
+        self.inner.backend().images
     }
 
     /// The store's root directory.
@@ -126,7 +178,120 @@ fn create_err(path: &Path) -> impl Fn(std::io::Error) -> SnapshotError + '_ {
     }
 }
 
+/// The snapshot ids with an EROFS image mounted on `<snapshots>/<id>/fs` (left by a daemon
+/// that was killed), from `/proc/self/mountinfo`.
+fn mounted_images(snapshots: &Path) -> HashSet<u64> {
+    let Ok(info) = fs::read_to_string("/proc/self/mountinfo") else {
+        return HashSet::new();
+    };
+    let prefix = format!("{}/", snapshots.display());
+    info.lines()
+        .filter_map(|line| {
+            let (left, right) = line.split_once(" - ")?;
+            if right.split(' ').next()? != "erofs" {
+                return None;
+            }
+            let point = unescape_mountinfo(left.split(' ').nth(4)?);
+            let id = point.strip_prefix(&prefix)?.strip_suffix("/fs")?;
+            id.parse().ok()
+        })
+        .collect()
+}
+
+/// Undo mountinfo's octal escapes (`\040` for a space, ...).
+fn unescape_mountinfo(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'\\'
+            && i + 3 < b.len()
+            && let Ok(v) = u8::from_str_radix(&s[i + 1..i + 4], 8)
+        {
+            out.push(v);
+            i += 4;
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+impl OverlayBackend {
+    fn mounted(&self) -> MutexGuard<'_, HashSet<u64>> {
+        self.mounted.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn fs_dir(&self, id: u64) -> PathBuf {
+        self.snapshots.join(id.to_string()).join("fs")
+    }
+
+    fn detach_all(&self) {
+        let mut mounted = self.mounted();
+        for id in mounted.drain() {
+            // Best effort: a mount left here is adopted by the next open.
+            let _ = crate::erofs::unmount(&self.fs_dir(id));
+        }
+    }
+}
+
+impl Drop for OverlayBackend {
+    fn drop(&mut self) {
+        self.detach_all();
+    }
+}
+
 impl Backend for OverlayBackend {
+    fn ready(&self, store: &Store, ids: &[u64]) -> Result<(), SnapshotError> {
+        let mut mounted = self.mounted();
+        for &id in ids {
+            if mounted.contains(&id) {
+                continue;
+            }
+            let image = image_file(&store.dir(id));
+            if !image.exists() {
+                continue;
+            }
+            crate::erofs::mount(&image, &store.fs_dir(id)).map_err(|source| {
+                SnapshotError::MountImage {
+                    path: image,
+                    source,
+                }
+            })?;
+            mounted.insert(id);
+        }
+        Ok(())
+    }
+
+    fn release(&self, store: &Store, id: u64) -> Result<(), SnapshotError> {
+        if self.mounted().remove(&id) {
+            let fs_dir = store.fs_dir(id);
+            crate::erofs::unmount(&fs_dir).map_err(|source| SnapshotError::MountImage {
+                path: fs_dir,
+                source,
+            })?;
+        }
+        Ok(())
+    }
+
+    fn usage_path(&self, store: &Store, id: u64) -> PathBuf {
+        let image = image_file(&store.dir(id));
+        if image.exists() {
+            image
+        } else {
+            store.fs_dir(id)
+        }
+    }
+
+    fn close(&self, _store: &Store) {
+        self.detach_all();
+    }
+
+    fn takes_images(&self) -> bool {
+        self.images
+    }
+
     fn build(&self, tmp: &Path, kind: Kind, parents: &[&Path]) -> Result<(), SnapshotError> {
         let fs_dir = tmp.join("fs");
         fs::DirBuilder::new()

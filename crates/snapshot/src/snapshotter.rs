@@ -134,6 +134,19 @@ pub trait Snapshotter: Send + Sync + std::fmt::Debug {
 
     /// Every snapshot, sorted by name.
     fn walk(&self) -> Result<Vec<Info>, SnapshotError>;
+
+    /// Where a layer applied to the active snapshot `key` is to be written as an EROFS image
+    /// ([`ApplyTarget::apply_to_image`](crate::ApplyTarget::apply_to_image)) instead of into
+    /// its directory; committed, the image is the layer. `None`: this snapshotter takes layers
+    /// as directories only.
+    fn layer_image(&self, key: &str) -> Result<Option<PathBuf>, SnapshotError> {
+        self.stat(key)?;
+        Ok(None)
+    }
+
+    /// Detach every layer image this snapshotter mounted (when the daemon stops; overlays
+    /// of running containers keep their own references). Later calls mount them again.
+    fn close(&self) {}
 }
 
 /// Why a snapshotter call failed.
@@ -216,6 +229,13 @@ pub enum SnapshotError {
     /// is deleted when the store is next opened.
     #[error("remove the snapshot directory {}", path.display())]
     RemoveDir {
+        path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+    /// Mounting or unmounting a layer image failed.
+    #[error("mount the layer image {}", path.display())]
+    MountImage {
         path: PathBuf,
         #[source]
         source: io::Error,

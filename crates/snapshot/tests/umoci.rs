@@ -218,10 +218,17 @@ fn compare_with_umoci(kind: &'static str, open: fn(&Path) -> Box<dyn Snapshotter
             let mounts = sn.prepare(&key, parent.as_deref()).unwrap();
             // The layer as it comes from the registry: gzip, detected and decoded.
             let gz = common::gzip(l);
-            ApplyTarget::from_mounts(&mounts)
-                .unwrap()
-                .apply(berth_snapshot::decompress(&gz[..]).unwrap())
-                .unwrap();
+            let target = ApplyTarget::from_mounts(&mounts).unwrap();
+            let tar = berth_snapshot::decompress(&gz[..]).unwrap();
+            match sn.layer_image(&key).unwrap() {
+                Some(image) => {
+                    target.apply_to_image(tar, &image).unwrap();
+                    assert!(image.is_file());
+                }
+                None => {
+                    target.apply(tar).unwrap();
+                }
+            }
             sn.commit(&format!("layer-{i}"), &key).unwrap();
             parent = Some(format!("layer-{i}"));
         }
@@ -236,6 +243,23 @@ fn compare_with_umoci(kind: &'static str, open: fn(&Path) -> Box<dyn Snapshotter
 fn overlay_snapshotter_matches_umoci() {
     compare_with_umoci("overlay", |r| {
         Box::new(OverlaySnapshotter::open(r).unwrap())
+    });
+}
+
+#[test]
+fn overlay_snapshotter_with_layer_images_matches_umoci() {
+    let t = tempdir();
+    if let Err(e) = berth_snapshot::erofs::probe(t.path()) {
+        eprintln!(
+            "SKIP: overlay_snapshotter_with_layer_images_matches_umoci: this kernel cannot \
+             mount EROFS image files (Linux >= 6.12 with EROFS): {e}"
+        );
+        return;
+    }
+    compare_with_umoci("overlay, layer images", |r| {
+        let sn = OverlaySnapshotter::open_with_layer_images(r, true).unwrap();
+        assert!(sn.takes_layer_images());
+        Box::new(sn)
     });
 }
 

@@ -183,6 +183,7 @@ impl Engine {
                     chain_id: chains[i].clone(),
                     parent: i.checked_sub(1).map(|p| chains[p].clone()),
                     diff_id: diff_ids[i].clone(),
+                    blob_size: layer.size,
                 },
                 state: Mutex::new(Download::Pending),
                 changed: Condvar::new(),

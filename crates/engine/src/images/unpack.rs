@@ -31,6 +31,8 @@ pub struct LayerSpec {
     pub parent: Option<String>,
     /// The digest the uncompressed tar must have.
     pub diff_id: Digest,
+    /// The size of the blob as stored (compressed), from its descriptor.
+    pub blob_size: u64,
 }
 
 impl Engine {
@@ -59,12 +61,19 @@ impl Engine {
                 source,
             })?;
             let mut hashed = DiffIdReader::new(tar, &layer.diff_id);
-            let stats = target
-                .apply(&mut hashed)
-                .map_err(|source| ImageError::Apply {
-                    layer: layer.diff_id.to_string(),
-                    source,
-                })?;
+            let image = self
+                .snapshotter
+                .layer_image(&key)
+                .map_err(ImageError::Snapshot)?
+                .filter(|_| stages_in_memory(layer.blob_size));
+            let applied = match &image {
+                Some(image) => target.apply_to_image(&mut hashed, image),
+                None => target.apply(&mut hashed),
+            };
+            let stats = applied.map_err(|source| ImageError::Apply {
+                layer: layer.diff_id.to_string(),
+                source,
+            })?;
             // The digest covers the whole stream, padding after the tar's end
             // included.
             io::copy(&mut hashed, &mut io::sink()).map_err(|source| ImageError::Decompress {
@@ -106,6 +115,21 @@ impl Engine {
         }
         result
     }
+}
+
+/// Is a layer whose blob has this size staged in memory (a tmpfs) to be written as an image?
+/// Only when even an eightfold expansion would take no more than half the memory available
+/// now; bigger layers are unpacked on disk.
+fn stages_in_memory(blob_size: u64) -> bool {
+    let available = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|text| {
+            text.lines()
+                .find_map(|l| l.strip_prefix("MemAvailable:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        })
+        .map_or(0, |kib| kib * 1024);
+    blob_size.saturating_mul(16) <= available
 }
 
 /// Hashes what passes through it.

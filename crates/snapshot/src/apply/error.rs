@@ -173,6 +173,23 @@ pub enum ApplyError {
         #[source]
         source: io::Error,
     },
+    /// The staging tmpfs of a layer image could not be made.
+    #[error("make the staging tmpfs for a layer image")]
+    Stage(#[source] io::Error),
+    /// The layer image file could not be created.
+    #[error("create the layer image {}", path.display())]
+    CreateImage {
+        path: std::path::PathBuf,
+        #[source]
+        source: io::Error,
+    },
+    /// Writing the layer image failed.
+    #[error("write the layer image {}", path.display())]
+    WriteImage {
+        path: std::path::PathBuf,
+        #[source]
+        source: crate::erofs::ImageError,
+    },
 }
 
 impl ApplyError {

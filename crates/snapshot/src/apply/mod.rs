@@ -35,7 +35,8 @@ mod whiteout;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::Read;
-use std::os::fd::AsFd;
+use std::os::fd::{AsFd, OwnedFd};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use rustix::fs::{Mode, OFlags};
@@ -136,6 +137,16 @@ pub fn apply_layer(
         path: dest.to_path_buf(),
         source: e.into(),
     })?;
+    apply_layer_at(root, dest, tar, opts)
+}
+
+/// [`apply_layer`] into the open directory `root` (`dest` names it in errors).
+fn apply_layer_at(
+    root: OwnedFd,
+    dest: &Path,
+    tar: impl Read,
+    opts: &ApplyOptions,
+) -> Result<ApplyStats, ApplyError> {
     let mut lower_fds = Vec::new();
     if opts.mode == ApplyMode::OverlayLayer {
         for l in &opts.lowers {
@@ -355,5 +366,35 @@ impl ApplyTarget {
     /// Apply the layer `tar` here (see [`apply_layer`]).
     pub fn apply(&self, tar: impl Read) -> Result<ApplyStats, ApplyError> {
         apply_layer(&self.dir, tar, &self.options)
+    }
+
+    /// Apply the layer `tar` as this target would, but into a private staging tmpfs, and write
+    /// the result as the EROFS image `image` (a new file) instead of into [`ApplyTarget::dir`]
+    /// (see [`crate::erofs`] and [`Snapshotter::layer_image`](crate::Snapshotter::layer_image)).
+    pub fn apply_to_image(&self, tar: impl Read, image: &Path) -> Result<ApplyStats, ApplyError> {
+        let stage = crate::erofs::stage().map_err(ApplyError::Stage)?;
+        let root = stage
+            .as_fd()
+            .try_clone_to_owned()
+            .map_err(ApplyError::Stage)?;
+        let mut stats = apply_layer_at(root, Path::new("(staging tmpfs)"), tar, &self.options)?;
+        let file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .custom_flags(libc::O_CLOEXEC)
+            .open(image)
+            .map_err(|source| ApplyError::CreateImage {
+                path: image.to_path_buf(),
+                source,
+            })?;
+        let written = crate::erofs::write_image(stage.as_fd(), &file).map_err(|source| {
+            ApplyError::WriteImage {
+                path: image.to_path_buf(),
+                source,
+            }
+        })?;
+        stats.xattrs_skipped += written.xattrs_skipped;
+        Ok(stats)
     }
 }
