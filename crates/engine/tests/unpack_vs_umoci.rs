@@ -117,6 +117,26 @@ fn list_mounted(mounts: &[berth_snapshot::Mount], scratch: &Path) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
+/// Files named `name` below `dir`.
+fn walk_files(dir: &Path, name: &str) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let Ok(ft) = e.file_type() else { continue };
+            if ft.is_dir() {
+                stack.push(e.path());
+            } else if e.file_name() == name {
+                out.push(e.path());
+            }
+        }
+    }
+    out
+}
+
 fn compare(test: &str, fixture: Fixture) {
     if !require_root(test) || !have_tool(test, "skopeo") || !have_tool(test, "python3") {
         return;
@@ -147,6 +167,14 @@ fn compare(test: &str, fixture: Fixture) {
             &NoProgress,
         )
         .unwrap();
+    // Where this kernel mounts EROFS image files, every layer is one.
+    let images = walk_files(&dir.path().join("data"), "layer.erofs");
+    if berth_snapshot::erofs::probe(&dir.path().join("probe")).is_ok() {
+        assert!(!images.is_empty(), "{test}: no layer image was written");
+    } else {
+        eprintln!("{test}: this kernel cannot mount EROFS image files: layers are directories");
+        assert!(images.is_empty());
+    }
     let mounts = engine.view_image(&name, "berth-test-view").unwrap();
     let ours = list_mounted(&mounts, dir.path());
     engine.remove_view("berth-test-view").unwrap();

@@ -36,7 +36,15 @@ pub fn stage() -> io::Result<OwnedFd> {
         FsMountFlags::FSMOUNT_CLOEXEC,
         MountAttrFlags::MOUNT_ATTR_NOSUID | MountAttrFlags::MOUNT_ATTR_NOEXEC,
     )?;
-    Ok(mnt)
+    // The mount's descriptor is an `O_PATH` one (no fchown, no xattrs): open its root for
+    // real. That descriptor keeps the mount alive on its own.
+    let root = rustix::fs::openat(
+        &mnt,
+        ".",
+        OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
+        Mode::empty(),
+    )?;
+    Ok(root)
 }
 
 /// Mount the image file `image` read-only at `target`.
