@@ -202,7 +202,28 @@ impl Dockerd {
         let mut leaks = Vec::new();
         // dockerd keeps containers and the bridges of its user networks
         // across restarts: what a test made goes before dockerd does.
+        // The bridges of this dockerd's networks (`br-<id>`), noted before they are pruned:
+        // only those, and veths enslaved to them, are its own to clean up after it stops;
+        // another dockerd on the host (a parallel test) has interfaces of the same shape.
+        let mut own_bridges = Vec::new();
         if self.child.is_some() {
+            let nets = self
+                .docker(&[
+                    "network",
+                    "ls",
+                    "-q",
+                    "--no-trunc",
+                    "--filter",
+                    "driver=bridge",
+                ])
+                .output()
+                .map(|o| o.stdout)
+                .unwrap_or_default();
+            own_bridges = String::from_utf8_lossy(&nets)
+                .split_whitespace()
+                .filter_map(|id| id.get(..12))
+                .map(|id| format!("br-{id}"))
+                .collect();
             let ids = self.docker(&["ps", "-aq"]).output().map(|o| o.stdout);
             let ids = String::from_utf8_lossy(&ids.unwrap_or_default()).into_owned();
             let ids: Vec<&str> = ids.split_whitespace().collect();
@@ -255,15 +276,24 @@ impl Dockerd {
                 leaks.push(format!("host path {p} changed (existed before: {existed})"));
             }
         }
-        // dockerd can leave the bridges of its user networks and veth pairs
-        // behind (both ends on the host); those that appeared while it ran
-        // and carry its names go.
-        for link in crate::net_links() {
-            let dockers = link.starts_with("br-") || link.starts_with("veth");
-            if dockers && !self.links_before.contains(&link) {
-                let _ = Command::new("ip").args(["link", "del", &link]).status();
-                leaks.push(format!("network interface {link} left by dockerd; removed"));
-            }
+        // dockerd can leave the bridges of its user networks and veth pairs behind (both ends
+        // on the host): those of its own bridges go.
+        // (Attributed first, deleted after: a veth loses its master with its bridge.)
+        let own: Vec<String> = crate::net_links()
+            .into_iter()
+            .filter(|link| !self.links_before.contains(link))
+            .filter(|link| {
+                let master = std::fs::read_link(format!("/sys/class/net/{link}/master"))
+                    .ok()
+                    .and_then(|m| m.file_name().map(|n| n.to_string_lossy().into_owned()));
+                own_bridges.contains(link)
+                    || (link.starts_with("veth")
+                        && master.is_some_and(|m| own_bridges.contains(&m)))
+            })
+            .collect();
+        for link in own {
+            let _ = Command::new("ip").args(["link", "del", &link]).status();
+            leaks.push(format!("network interface {link} left by dockerd; removed"));
         }
         leaks
     }
