@@ -86,8 +86,8 @@ enum Data {
     None,
     /// Whole blocks from this block address.
     Blocks(u32),
-    /// Stored right after the inode.
-    Inline(Vec<u8>),
+    /// Stored right after the inode: `len` bytes at `at` in the builder's inline arena.
+    Inline { at: usize, len: usize },
 }
 
 struct Node {
@@ -116,7 +116,7 @@ impl Node {
     /// Bytes this inode takes in the metadata area.
     fn meta_len(&self) -> usize {
         let inline = match &self.data {
-            Data::Inline(d) => d.len(),
+            Data::Inline { len, .. } => *len,
             _ => 0,
         };
         INODE_SIZE + self.xattrs.len() + inline
@@ -131,6 +131,9 @@ struct Builder<'a> {
     /// Next free block.
     cursor: u64,
     inline_left: usize,
+    /// The content of every inline file and symbolic link, one after the other (one
+    /// allocation, given back whole when the image is written).
+    inline: Vec<u8>,
     xattrs_skipped: u64,
     path: Vec<u8>,
 }
@@ -144,6 +147,7 @@ pub fn write_image(root: BorrowedFd<'_>, image: &File) -> Result<ImageStats, Ima
         links: HashMap::new(),
         cursor: 1,
         inline_left: INLINE_BUDGET,
+        inline: Vec::new(),
         xattrs_skipped: 0,
         path: Vec::new(),
     };
@@ -296,7 +300,12 @@ impl Builder<'_> {
                     .into_bytes();
                 node.size = target.len() as u64;
                 node.data = if INODE_SIZE + node.xattrs.len() + target.len() <= BLOCK as usize {
-                    Data::Inline(target)
+                    let at = self.inline.len();
+                    self.inline.extend_from_slice(&target);
+                    Data::Inline {
+                        at,
+                        len: target.len(),
+                    }
                 } else {
                     let at = self.append(&mut target.as_slice(), node.size)?;
                     Data::Blocks(at)
@@ -322,16 +331,16 @@ impl Builder<'_> {
         if INODE_SIZE + xattr_len + size as usize <= BLOCK as usize
             && size as usize <= self.inline_left
         {
-            let mut buf = Vec::with_capacity(size as usize);
-            (&mut file)
+            let at = self.inline.len();
+            let read = (&mut file)
                 .take(size)
-                .read_to_end(&mut buf)
+                .read_to_end(&mut self.inline)
                 .map_err(|e| self.read_err(e))?;
-            if buf.len() as u64 != size {
+            if read as u64 != size {
                 return Err(self.read_err(io::ErrorKind::UnexpectedEof.into()));
             }
-            self.inline_left -= buf.len();
-            return Ok(Data::Inline(buf));
+            self.inline_left -= read;
+            return Ok(Data::Inline { at, len: read });
         }
         Ok(Data::Blocks(self.append(&mut file, size)?))
     }
@@ -417,7 +426,12 @@ impl Builder<'_> {
         let mut meta = vec![0u8; meta_len];
         for (i, node) in self.nodes.iter().enumerate() {
             let at = node.nid as usize * 32;
-            encode_inode(node, i as u32 + 1, &mut meta[at..at + node.meta_len()]);
+            encode_inode(
+                node,
+                &self.inline,
+                i as u32 + 1,
+                &mut meta[at..at + node.meta_len()],
+            );
         }
         self.image
             .write_all_at(&meta, meta_blkaddr * BLOCK)
@@ -546,9 +560,9 @@ fn xattr_index(name: &[u8]) -> Option<(u8, &[u8])> {
 }
 
 /// `struct erofs_inode_extended`, then the xattr body and any inline data, into `out`.
-fn encode_inode(node: &Node, ino: u32, out: &mut [u8]) {
+fn encode_inode(node: &Node, inline: &[u8], ino: u32, out: &mut [u8]) {
     let (layout, raw) = match &node.data {
-        Data::Inline(_) => (LAYOUT_FLAT_INLINE, 0),
+        Data::Inline { .. } => (LAYOUT_FLAT_INLINE, 0),
         Data::Blocks(b) => (LAYOUT_FLAT_PLAIN, *b),
         Data::None => (LAYOUT_FLAT_PLAIN, node.rdev),
     };
@@ -570,8 +584,8 @@ fn encode_inode(node: &Node, ino: u32, out: &mut [u8]) {
     out[44..48].copy_from_slice(&node.nlink.to_le_bytes());
     let x = INODE_SIZE + node.xattrs.len();
     out[INODE_SIZE..x].copy_from_slice(&node.xattrs);
-    if let Data::Inline(d) = &node.data {
-        out[x..x + d.len()].copy_from_slice(d);
+    if let Data::Inline { at, len } = node.data {
+        out[x..x + len].copy_from_slice(&inline[at..at + len]);
     }
 }
 
