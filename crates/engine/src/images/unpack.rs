@@ -74,6 +74,11 @@ impl Engine {
                 layer: layer.diff_id.to_string(),
                 source,
             })?;
+            if image.is_some() {
+                // The image builder's tree (a node per member, the inline data) is freed now;
+                // give its pages back rather than keep them in this thread's arena.
+                berth_runtime::sys::trim_heap();
+            }
             // The digest covers the whole stream, padding after the tar's end
             // included.
             io::copy(&mut hashed, &mut io::sink()).map_err(|source| ImageError::Decompress {
