@@ -117,26 +117,6 @@ fn list_mounted(mounts: &[berth_snapshot::Mount], scratch: &Path) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
-/// Files named `name` below `dir`.
-fn walk_files(dir: &Path, name: &str) -> Vec<std::path::PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&d) else {
-            continue;
-        };
-        for e in entries.flatten() {
-            let Ok(ft) = e.file_type() else { continue };
-            if ft.is_dir() {
-                stack.push(e.path());
-            } else if e.file_name() == name {
-                out.push(e.path());
-            }
-        }
-    }
-    out
-}
-
 fn compare(test: &str, fixture: Fixture) {
     if !require_root(test) || !have_tool(test, "skopeo") || !have_tool(test, "python3") {
         return;
@@ -168,7 +148,10 @@ fn compare(test: &str, fixture: Fixture) {
         )
         .unwrap();
     // Where this kernel mounts EROFS image files, every layer is one.
-    let images = walk_files(&dir.path().join("data"), "layer.erofs");
+    let images: Vec<_> = berth_testutil::files_under(&dir.path().join("data"))
+        .into_iter()
+        .filter(|p| p.ends_with("layer.erofs"))
+        .collect();
     if berth_snapshot::erofs::probe(&dir.path().join("probe")).is_ok() {
         assert!(!images.is_empty(), "{test}: no layer image was written");
     } else {

@@ -246,3 +246,24 @@ pub fn net_links() -> Vec<String> {
         .filter_map(|l| Some(l.split_once(':')?.0.trim().to_string()))
         .collect()
 }
+
+/// Files under `dir` (recursively, symbolic links not followed), to prove a store is empty or
+/// find what it holds.
+pub fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() && !p.is_symlink() {
+                stack.push(p);
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    out
+}

@@ -10,7 +10,7 @@ use std::process::Output;
 pub use berth_testutil::berthd::Berthd;
 pub use berth_testutil::images::{Fixture, layout, push};
 pub use berth_testutil::registry::{Options, Registry};
-pub use berth_testutil::require_root;
+pub use berth_testutil::{files_under, require_root};
 
 /// A berthd started with `args` and a `busybox:latest` imported from a
 /// busybox rootfs (kept in the returned directory). `None` after a SKIP
@@ -98,26 +98,6 @@ pub fn layout_ids(layout: &Path) -> (String, String) {
         .expect("config digest")
         .to_string();
     (manifest_digest, config)
-}
-
-/// Files under `dir` (recursively), to prove a store is empty.
-pub fn files_under(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&d) else {
-            continue;
-        };
-        for e in entries.flatten() {
-            let p = e.path();
-            if p.is_dir() && !p.is_symlink() {
-                stack.push(p);
-            } else {
-                out.push(p);
-            }
-        }
-    }
-    out
 }
 
 /// The blobs in the daemon's content store.
