@@ -104,6 +104,24 @@ fn a_layer_image_reads_back_like_the_unpacked_directory() {
             assert!(mnt.join("big").join(name).exists(), "{name}");
         }
         assert!(!mnt.join("big/entry-number-00700").exists());
+        // No inode is number 0 (readdir(3) hides such entries): `ls -a` shows `.` and `..`,
+        // of the root too.
+        use std::os::unix::fs::MetadataExt;
+        assert_ne!(fs::metadata(&mnt).unwrap().ino(), 0);
+        for d in [mnt.clone(), mnt.join("big")] {
+            let out = std::process::Command::new("ls")
+                .arg("-a")
+                .arg(&d)
+                .output()
+                .unwrap();
+            let out = String::from_utf8_lossy(&out.stdout).into_owned();
+            let names: Vec<&str> = out.lines().collect();
+            assert!(
+                names.contains(&".") && names.contains(&".."),
+                "ls -a {}: {out}",
+                d.display()
+            );
+        }
         berth_snapshot::erofs::unmount(&mnt).unwrap();
     });
 }

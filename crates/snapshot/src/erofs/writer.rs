@@ -396,9 +396,12 @@ impl Builder<'_> {
         }
 
         // Inodes: root first (its nid must fit the superblock's 16 bits), 32-byte aligned, an
-        // inode with its xattrs and inline data never crossing a block boundary.
+        // inode with its xattrs and inline data never crossing a block boundary. The nid is the
+        // inode number userspace sees, and nid 0 would be inode 0, which readdir(3) skips as a
+        // deleted entry (the root's "." and every top-level ".." would vanish): slot 0 stays
+        // empty.
         let meta_blkaddr = self.cursor;
-        let mut pos = 0usize;
+        let mut pos = 32usize;
         for node in &mut self.nodes {
             let len = node.meta_len();
             pos = pos.next_multiple_of(32);
