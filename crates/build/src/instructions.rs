@@ -569,7 +569,7 @@ fn healthcheck(rest: &str, flags: &Flags) -> Result<Healthcheck, String> {
             None => Ok(0),
             Some(v) => {
                 let d = berth_models::duration::parse_go_duration(&v)
-                    .ok_or_else(|| format!("time: invalid duration \"{v}\""))?;
+                    .map_err(|_| format!("time: invalid duration \"{v}\""))?;
                 if d != 0 && d < 1_000_000 {
                     return Err(format!("Interval \"{name}\" cannot be less than 1ms"));
                 }

@@ -200,6 +200,7 @@ pub fn parse_until(value: &str) -> Result<SystemTime, ImageError> {
         return Ok(t);
     }
     berth_models::duration::parse_go_duration(value)
+        .ok()
         .and_then(|ns| u64::try_from(ns).ok())
         .and_then(|ns| SystemTime::now().checked_sub(std::time::Duration::from_nanos(ns)))
         .ok_or_else(|| ImageError::InvalidArgument(format!("invalid filter 'until={value}'")))

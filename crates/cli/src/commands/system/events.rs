@@ -52,7 +52,9 @@ static MESSAGE_SHAPE: Shape = Shape::Struct("*events.Message", &MESSAGE);
 pub fn get_timestamp(value: &str) -> Result<String, CliError> {
     let (now_s, now_n) = crate::format::time::now();
     if value != "0"
-        && let Some(d) = berth_models::duration::parse_go_duration(value).map(i128::from)
+        && let Some(d) = berth_models::duration::parse_go_duration(value)
+            .ok()
+            .map(i128::from)
     {
         let now_ns = i128::from(now_s) * 1_000_000_000 + i128::from(now_n);
         let t = now_ns - d;

@@ -142,47 +142,9 @@ pub fn nano_cpus(s: &str) -> Result<i64, String> {
     Ok(if neg { -v } else { v })
 }
 
-/// Go's `time.ParseDuration`, in nanoseconds.
+/// Go's `time.ParseDuration`, in nanoseconds, with Go's error messages.
 pub fn duration(s: &str) -> Result<i64, String> {
-    let bad = || format!("time: invalid duration {s:?}");
-    let (neg, mut t) = match s.strip_prefix('-') {
-        Some(r) => (true, r),
-        None => (false, s.strip_prefix('+').unwrap_or(s)),
-    };
-    if t == "0" {
-        return Ok(0);
-    }
-    if t.is_empty() {
-        return Err(bad());
-    }
-    let mut total: f64 = 0.0;
-    while !t.is_empty() {
-        let n = t
-            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-            .unwrap_or(t.len());
-        if n == 0 {
-            return Err(bad());
-        }
-        let v: f64 = t[..n].parse().map_err(|_| bad())?;
-        t = &t[n..];
-        let u = t
-            .find(|c: char| c.is_ascii_digit() || c == '.')
-            .unwrap_or(t.len());
-        let mult = match &t[..u] {
-            "ns" => 1.0,
-            "us" | "µs" | "μs" => 1e3,
-            "ms" => 1e6,
-            "s" => 1e9,
-            "m" => 60e9,
-            "h" => 3600e9,
-            "" => return Err(format!("time: missing unit in duration {s:?}")),
-            other => return Err(format!("time: unknown unit {other:?} in duration {s:?}")),
-        };
-        total += v * mult;
-        t = &t[u..];
-    }
-    let v = total as i64;
-    Ok(if neg { -v } else { v })
+    berth_models::duration::parse_go_duration(s).map_err(|e| e.to_string())
 }
 
 fn is_ip(s: &str) -> bool {
