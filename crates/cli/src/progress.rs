@@ -125,21 +125,6 @@ impl JsonMessage {
     }
 }
 
-/// Go's `time.Duration.String()` for whole seconds.
-fn go_duration(secs: i64) -> String {
-    if secs == 0 {
-        return "0s".into();
-    }
-    let (h, m, s) = (secs / 3600, (secs % 3600) / 60, secs % 60);
-    if h > 0 {
-        format!("{h}h{m}m{s}s")
-    } else if m > 0 {
-        format!("{m}m{s}s")
-    } else {
-        format!("{s}s")
-    }
-}
-
 /// Right-align to 8 columns (Go's `%8v`).
 fn pad8(s: &str) -> String {
     format!("{s:>8}")
@@ -194,7 +179,10 @@ impl Progress {
             let left_ns = i128::from(self.total - self.current) * per_entry;
             // Round(time.Second): half away from zero
             let secs = ((left_ns + 500_000_000) / 1_000_000_000) as i64;
-            left = format!(" {}", go_duration(secs));
+            left = format!(
+                " {}",
+                berth_models::duration::format_go_duration(secs.saturating_mul(1_000_000_000))
+            );
         }
         format!("{bar}{numbers}{left}")
     }

@@ -1,6 +1,7 @@
 //! Go's `time.ParseDuration`, the form the Engine API's users write
 //! durations in: `HEALTHCHECK --interval=30s`, filters like `until=10m`,
-//! `docker events --since 1h30m`.
+//! `docker events --since 1h30m`; and `Duration.String()`, the form Go
+//! prints them in.
 
 /// Why a string is not a Go duration; the messages are Go's.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -65,9 +66,51 @@ pub fn parse_go_duration(s: &str) -> Result<i64, DurationError> {
     Ok(if negative { -ns } else { ns })
 }
 
+/// Go's `time.Duration.String()` of `nanos`: `1h2m3s`, `1.5ms`, `0s`.
+pub fn format_go_duration(nanos: i64) -> String {
+    if nanos == 0 {
+        return "0s".into();
+    }
+    if nanos < 1_000 {
+        return format!("{nanos}ns");
+    }
+    if nanos < 1_000_000 {
+        return trim_float(nanos as f64 / 1e3, "µs");
+    }
+    if nanos < 1_000_000_000 {
+        return trim_float(nanos as f64 / 1e6, "ms");
+    }
+    let total_secs = nanos as f64 / 1e9;
+    let h = (total_secs / 3600.0).floor() as i64;
+    let m = ((total_secs - h as f64 * 3600.0) / 60.0).floor() as i64;
+    let s = total_secs - h as f64 * 3600.0 - m as f64 * 60.0;
+    let secs = trim_float(s, "s");
+    match (h, m) {
+        (0, 0) => secs,
+        (0, m) => format!("{m}m{secs}"),
+        (h, m) => format!("{h}h{m}m{secs}"),
+    }
+}
+
+fn trim_float(v: f64, unit: &str) -> String {
+    let s = format!("{v:.9}");
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    format!("{s}{unit}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn formats_like_go() {
+        assert_eq!(format_go_duration(0), "0s");
+        assert_eq!(format_go_duration(30_000_000_000), "30s");
+        assert_eq!(format_go_duration(90_000_000_000), "1m30s");
+        assert_eq!(format_go_duration(1_500_000), "1.5ms");
+        assert_eq!(format_go_duration(3_723_000_000_000), "1h2m3s");
+        assert_eq!(format_go_duration(3_600_000_000_000), "1h0m0s");
+    }
 
     #[test]
     fn durations_like_go() {

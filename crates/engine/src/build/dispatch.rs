@@ -16,6 +16,7 @@ use berth_build::instructions::{Command, Dockerfile, Healthcheck, Instruction, S
 use berth_build::{Expander, Stage};
 use berth_image::{Descriptor, Digest, ImageConfig, Reference};
 use berth_models::container_config::{ContainerConfig, Empty, HealthConfig};
+use berth_models::duration::format_go_duration;
 
 use super::cache::Cache;
 use super::context::Context;
@@ -151,38 +152,6 @@ pub(crate) fn go_quote(s: &str) -> String {
 pub(crate) fn go_quote_list(list: &[String]) -> String {
     let items: Vec<String> = list.iter().map(|s| go_quote(s)).collect();
     format!("[{}]", items.join(" "))
-}
-
-/// Go's `time.Duration.String()`.
-fn go_duration(nanos: i64) -> String {
-    if nanos == 0 {
-        return "0s".into();
-    }
-    if nanos < 1_000 {
-        return format!("{nanos}ns");
-    }
-    if nanos < 1_000_000 {
-        return trim_float(nanos as f64 / 1e3, "µs");
-    }
-    if nanos < 1_000_000_000 {
-        return trim_float(nanos as f64 / 1e6, "ms");
-    }
-    let total_secs = nanos as f64 / 1e9;
-    let h = (total_secs / 3600.0).floor() as i64;
-    let m = ((total_secs - h as f64 * 3600.0) / 60.0).floor() as i64;
-    let s = total_secs - h as f64 * 3600.0 - m as f64 * 60.0;
-    let secs = trim_float(s, "s");
-    match (h, m) {
-        (0, 0) => secs,
-        (0, m) => format!("{m}m{secs}"),
-        (h, m) => format!("{h}h{m}m{secs}"),
-    }
-}
-
-fn trim_float(v: f64, unit: &str) -> String {
-    let s = format!("{v:.9}");
-    let s = s.trim_end_matches('0').trim_end_matches('.');
-    format!("{s}{unit}")
 }
 
 /// `%q` of an int (a rune literal).
@@ -729,9 +698,9 @@ impl<'a> Build<'a> {
                 let comment = format!(
                     "HEALTHCHECK &{{{} {} {} {} {}}}",
                     go_quote_list(&test),
-                    go_quote(&go_duration(interval)),
-                    go_quote(&go_duration(timeout)),
-                    go_quote(&go_duration(start_period)),
+                    go_quote(&format_go_duration(interval)),
+                    go_quote(&format_go_duration(timeout)),
+                    go_quote(&format_go_duration(start_period)),
                     go_quote_rune(retries)
                 );
                 state.run.healthcheck = Some(HealthConfig {
@@ -876,10 +845,6 @@ mod tests {
             go_quote_list(&["/bin/sh".into(), "-c".into(), "echo \"hi\"".into()]),
             r#"["/bin/sh" "-c" "echo \"hi\""]"#
         );
-        assert_eq!(go_duration(30_000_000_000), "30s");
-        assert_eq!(go_duration(90_000_000_000), "1m30s");
-        assert_eq!(go_duration(1_500_000), "1.5ms");
-        assert_eq!(go_duration(3_723_000_000_000), "1h2m3s");
         assert_eq!(go_quote_rune(3), "'\\x03'");
         assert_eq!(go_quote_rune(65), "'A'");
     }
