@@ -34,7 +34,7 @@
 //! drop and when the snapshot is removed; after a crash the next open adopts them. A store
 //! can hold both kinds of layers.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::fs;
 use std::os::fd::AsFd;
 use std::os::unix::fs::{DirBuilderExt, MetadataExt};
@@ -62,8 +62,9 @@ struct OverlayBackend {
     snapshots: PathBuf,
     /// Layers may be taken as EROFS images.
     images: bool,
-    /// Snapshots whose layer image is mounted on their `fs` directory.
-    mounted: Mutex<HashSet<u64>>,
+    /// Committed snapshots already made ready (see [`Backend::ready`]), and their form, so
+    /// that a container's create and start look at each layer once per daemon, not per call.
+    layers: Mutex<HashMap<u64, Form>>,
 }
 
 forward_snapshotter!(OverlaySnapshotter);
@@ -146,7 +147,12 @@ impl OverlaySnapshotter {
     ) -> Result<OverlaySnapshotter, SnapshotError> {
         let root = overlay_root(root)?;
         let snapshots = root.join("snapshots");
-        let mounted = Mutex::new(mounted_images(&snapshots));
+        let layers = Mutex::new(
+            mounted_images(&snapshots)
+                .into_iter()
+                .map(|id| (id, Form::Image))
+                .collect(),
+        );
         Ok(OverlaySnapshotter {
             inner: Lifecycle::open(
                 &root,
@@ -154,7 +160,7 @@ impl OverlaySnapshotter {
                     options,
                     snapshots,
                     images,
-                    mounted,
+                    layers,
                 },
             )?,
         })
@@ -218,9 +224,18 @@ fn unescape_mountinfo(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
+/// How a committed snapshot holds its layer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Form {
+    /// Files in its `fs` directory.
+    Directory,
+    /// `layer.erofs`, mounted on its `fs` directory.
+    Image,
+}
+
 impl OverlayBackend {
-    fn mounted(&self) -> MutexGuard<'_, HashSet<u64>> {
-        self.mounted.lock().unwrap_or_else(|e| e.into_inner())
+    fn layers(&self) -> MutexGuard<'_, HashMap<u64, Form>> {
+        self.layers.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     fn fs_dir(&self, id: u64) -> PathBuf {
@@ -228,10 +243,12 @@ impl OverlayBackend {
     }
 
     fn detach_all(&self) {
-        let mut mounted = self.mounted();
-        for id in mounted.drain() {
-            // Best effort: a mount left here is adopted by the next open.
-            let _ = crate::erofs::unmount(&self.fs_dir(id));
+        let mut layers = self.layers();
+        for (id, form) in layers.drain() {
+            if form == Form::Image {
+                // Best effort: a mount left here is adopted by the next open.
+                let _ = crate::erofs::unmount(&self.fs_dir(id));
+            }
         }
     }
 }
@@ -244,13 +261,14 @@ impl Drop for OverlayBackend {
 
 impl Backend for OverlayBackend {
     fn ready(&self, store: &Store, ids: &[u64]) -> Result<(), SnapshotError> {
-        let mut mounted = self.mounted();
+        let mut layers = self.layers();
         for &id in ids {
-            if mounted.contains(&id) {
+            if layers.contains_key(&id) {
                 continue;
             }
             let image = image_file(&store.dir(id));
             if !image.exists() {
+                layers.insert(id, Form::Directory);
                 continue;
             }
             crate::erofs::mount(&image, &store.fs_dir(id)).map_err(|source| {
@@ -259,13 +277,13 @@ impl Backend for OverlayBackend {
                     source,
                 }
             })?;
-            mounted.insert(id);
+            layers.insert(id, Form::Image);
         }
         Ok(())
     }
 
     fn release(&self, store: &Store, id: u64) -> Result<(), SnapshotError> {
-        if self.mounted().remove(&id) {
+        if self.layers().remove(&id) == Some(Form::Image) {
             let fs_dir = store.fs_dir(id);
             crate::erofs::unmount(&fs_dir).map_err(|source| SnapshotError::MountImage {
                 path: fs_dir,
