@@ -144,7 +144,7 @@ impl Engine {
             ncpu: std::thread::available_parallelism()
                 .map(|n| n.get() as i64)
                 .unwrap_or(1),
-            mem_total: mem_total(),
+            mem_total: meminfo_bytes("MemTotal").map_or(0, |b| b as i64),
             generic_resources: None,
             docker_root_dir: self.config.data_root.display().to_string(),
             http_proxy: String::new(),
@@ -213,14 +213,13 @@ fn os_pretty_name() -> String {
     os_release_field("PRETTY_NAME").unwrap_or_else(|| "Linux".to_string())
 }
 
-fn mem_total() -> i64 {
-    let Ok(text) = std::fs::read_to_string("/proc/meminfo") else {
-        return 0;
-    };
+/// A `/proc/meminfo` field (`MemTotal`, `MemAvailable`, …), in bytes.
+pub(crate) fn meminfo_bytes(key: &str) -> Option<u64> {
+    let text = std::fs::read_to_string("/proc/meminfo").ok()?;
     text.lines()
-        .find_map(|l| l.strip_prefix("MemTotal:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<i64>().ok())
-        .map_or(0, |kib| kib * 1024)
+        .find_map(|l| l.strip_prefix(key)?.strip_prefix(':'))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        .map(|kib| kib * 1024)
 }
 
 fn open_fds() -> i64 {
@@ -285,5 +284,22 @@ impl Engine {
             volumes: Vec::new(),
             build_cache: Vec::new(),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn meminfo_fields_in_bytes() {
+        let total = meminfo_bytes("MemTotal").unwrap();
+        let available = meminfo_bytes("MemAvailable").unwrap();
+        assert!(
+            total > 1 << 20 && available <= total,
+            "{available} of {total}"
+        );
+        // A prefix of another field's name is not that field.
+        assert_eq!(meminfo_bytes("Mem"), None);
     }
 }

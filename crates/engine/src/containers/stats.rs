@@ -143,7 +143,7 @@ impl crate::Engine {
         }
         s.cpu_stats.system_cpu_usage = system_cpu_usage().unwrap_or(0);
         s.cpu_stats.online_cpus = online_cpus();
-        if let Some(total) = machine_memory()
+        if let Some(total) = crate::system::meminfo_bytes("MemTotal")
             && s.memory_stats.limit > total
         {
             s.memory_stats.limit = total;
@@ -287,14 +287,6 @@ fn online_cpus() -> u32 {
     rustix::thread::sched_getaffinity(None)
         .map(|set| set.count())
         .unwrap_or(0)
-}
-
-/// `MemTotal` of `/proc/meminfo`, in bytes.
-fn machine_memory() -> Option<u64> {
-    let text = std::fs::read_to_string("/proc/meminfo").ok()?;
-    let line = text.lines().find(|l| l.starts_with("MemTotal:"))?;
-    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kib * 1024)
 }
 
 /// Interfaces of `/proc/<pid>/net/dev` but the loopback.

@@ -126,14 +126,7 @@ impl Engine {
 /// Only when even an eightfold expansion would take no more than half the memory available
 /// now; bigger layers are unpacked on disk.
 fn stages_in_memory(blob_size: u64) -> bool {
-    let available = std::fs::read_to_string("/proc/meminfo")
-        .ok()
-        .and_then(|text| {
-            text.lines()
-                .find_map(|l| l.strip_prefix("MemAvailable:"))
-                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-        })
-        .map_or(0, |kib| kib * 1024);
+    let available = crate::system::meminfo_bytes("MemAvailable").unwrap_or(0);
     blob_size.saturating_mul(16) <= available
 }
 
