@@ -183,7 +183,9 @@ impl Engine {
     /// When berthd stops: the parent cgroup (`/berth`) goes if no
     /// container is left in it (running containers keep it, and their
     /// shims carry on without berthd); so do the bridges and the nftables
-    /// table when no container runs ([`Engine::shutdown_networks`]).
+    /// table when no container runs ([`Engine::shutdown_networks`]); the
+    /// layer images' mounts are detached (running containers' overlays keep
+    /// their own references).
     pub fn shutdown(&self) {
         self.shutdown_networks();
         self.snapshotter.close();
