@@ -184,44 +184,22 @@ fn create_err(path: &Path) -> impl Fn(std::io::Error) -> SnapshotError + '_ {
     }
 }
 
-/// The snapshot ids with an EROFS image mounted on `<snapshots>/<id>/fs` (left by a daemon
-/// that was killed), from `/proc/self/mountinfo`.
+/// The snapshot ids whose image is mounted on their `fs` already (left by a daemon that was
+/// killed): `fs` is on another device than its snapshot's directory.
 fn mounted_images(snapshots: &Path) -> HashSet<u64> {
-    let Ok(info) = fs::read_to_string("/proc/self/mountinfo") else {
+    let Ok(entries) = fs::read_dir(snapshots) else {
         return HashSet::new();
     };
-    let prefix = format!("{}/", snapshots.display());
-    info.lines()
-        .filter_map(|line| {
-            let (left, right) = line.split_once(" - ")?;
-            if right.split(' ').next()? != "erofs" {
-                return None;
-            }
-            let point = unescape_mountinfo(left.split(' ').nth(4)?);
-            let id = point.strip_prefix(&prefix)?.strip_suffix("/fs")?;
-            id.parse().ok()
+    entries
+        .flatten()
+        .filter_map(|e| {
+            let id = e.file_name().to_str()?.parse().ok()?;
+            let dir = e.path();
+            let fs_dev = fs::symlink_metadata(dir.join("fs")).ok()?.dev();
+            let mounted = fs_dev != e.metadata().ok()?.dev() && image_file(&dir).exists();
+            mounted.then_some(id)
         })
         .collect()
-}
-
-/// Undo mountinfo's octal escapes (`\040` for a space, ...).
-fn unescape_mountinfo(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'\\'
-            && i + 3 < b.len()
-            && let Ok(v) = u8::from_str_radix(&s[i + 1..i + 4], 8)
-        {
-            out.push(v);
-            i += 4;
-        } else {
-            out.push(b[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// How a committed snapshot holds its layer.
