@@ -486,12 +486,29 @@ pub fn mount_all(mounts: &[Mount], root: &Path) -> Result<(), MountError> {
     Ok(())
 }
 
-/// Unmount the mount at `target` (not lazily: a busy mount is an error).
+/// Unmount the mount at `target` (not lazily: a mount that stays busy is an error).
+///
+/// `EBUSY` is retried for about two seconds first. A process that forks (berthd starting a
+/// shim, a test spawning a child) copies the whole fd table, including the close-on-exec fds
+/// another thread holds open inside `target` at that instant, and the child pins the mount until
+/// it reaches `exec`. containerd's unmount retries for the same reason.
 pub fn unmount(target: &Path) -> Result<(), MountError> {
-    rustix::mount::unmount(target, UnmountFlags::empty()).map_err(|e| MountError::Unmount {
-        target: target.to_path_buf(),
-        source: e.into(),
-    })
+    let mut pause = std::time::Duration::from_millis(1);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
+    loop {
+        match rustix::mount::unmount(target, UnmountFlags::empty()) {
+            Err(Errno::BUSY) if std::time::Instant::now() < deadline => {
+                std::thread::sleep(pause);
+                pause = (pause * 2).min(std::time::Duration::from_millis(100));
+            }
+            result => {
+                return result.map_err(|e| MountError::Unmount {
+                    target: target.to_path_buf(),
+                    source: e.into(),
+                });
+            }
+        }
+    }
 }
 
 #[cfg(test)]

@@ -610,3 +610,45 @@ fn overlay_root_with_a_colon_is_refused() {
     assert_eq!(e.category(), Category::Invalid);
     let _ = ErrorKind::NotFound;
 }
+
+/// A file open inside a mount for a moment (as in a child forked by another thread, which holds
+/// the fd table until it execs) is waited out; one held for good still makes `unmount` fail.
+#[test]
+fn unmount_waits_out_a_brief_holder_but_not_a_lasting_one() {
+    if !require_root("unmount_waits_out_a_brief_holder_but_not_a_lasting_one") {
+        return;
+    }
+    let t = tempdir();
+    let dir = t.path().to_path_buf();
+    in_private_mount_ns(move || {
+        let (src, mnt) = (dir.join("src"), dir.join("mnt"));
+        fs::create_dir(&src).unwrap();
+        fs::create_dir(&mnt).unwrap();
+        let bind = Mount {
+            kind: "bind".into(),
+            source: src.to_str().unwrap().into(),
+            target: None,
+            options: vec![],
+        };
+        mount_all(std::slice::from_ref(&bind), &mnt).unwrap();
+
+        let held = fs::File::create(mnt.join("f")).unwrap();
+        let released = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(200));
+            drop(held);
+        });
+        unmount(&mnt).expect("a holder that lets go within the retry window");
+        released.join().unwrap();
+
+        mount_all(std::slice::from_ref(&bind), &mnt).unwrap();
+        let held = fs::File::create(mnt.join("f")).unwrap();
+        match unmount(&mnt) {
+            Err(berth_snapshot::MountError::Unmount { source, .. }) => {
+                assert_eq!(source.raw_os_error(), Some(libc::EBUSY), "{source}")
+            }
+            other => panic!("a mount held open must stay busy, got {other:?}"),
+        }
+        drop(held);
+        unmount(&mnt).unwrap();
+    });
+}
