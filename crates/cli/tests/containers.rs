@@ -13,7 +13,7 @@ mod support;
 
 use std::path::Path;
 
-use support::{Checks, Client, Engine, Out, mask_times};
+use support::{Checks, Client, Engine, Out, mask_times, poll};
 
 const TEST: &str = "berth_containers_match_the_docker_cli";
 const IMG: &str = "berth-test/ctr-busybox";
@@ -285,7 +285,12 @@ fn lifecycle(s: &Side, scratch: &Path, c: &mut Checks) {
         None,
         &id_norm,
     );
-    std::thread::sleep(std::time::Duration::from_millis(500));
+    // Both have written line2 (not a fixed sleep: a loaded machine can take longer).
+    let logged = |cl: &Client, name: &str| cl.run(&["logs", name]).stderr.contains("line2");
+    let both = poll(std::time::Duration::from_secs(20), || {
+        logged(s.docker, "d-top") && logged(s.berth, "b-top")
+    });
+    c.check("both containers logged line2", both, "waited 20 s");
     s.same(c, &["logs", "{}top"]);
     s.same_with(c, &["logs", "-t", "{}top"], None, &|s| {
         s.lines()

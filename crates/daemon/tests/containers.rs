@@ -120,10 +120,18 @@ fn detached_logs_exec_stop_rm() {
     ]))
     .trim()
     .to_string();
-    std::thread::sleep(Duration::from_millis(300));
     let ps = ok(d.docker(&["ps", "--format", "{{.Names}} {{.Status}}"]));
     assert!(ps.starts_with("web Up "), "{ps}");
-    let logs = d.docker(&["logs", "web"]);
+    // Both lines written (polled: a loaded machine may not have run the echoes yet).
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    let logs = loop {
+        let logs = d.docker(&["logs", "web"]);
+        let both = !logs.stdout.is_empty() && !logs.stderr.is_empty();
+        if both || std::time::Instant::now() > deadline {
+            break logs;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
     assert_eq!(String::from_utf8_lossy(&logs.stdout), "out\n");
     assert_eq!(String::from_utf8_lossy(&logs.stderr), "err\n");
     let exec = d.docker(&["exec", "-e", "X=2", "web", "sh", "-c", "echo $X; exit 5"]);

@@ -96,7 +96,13 @@ fn top_lists_the_containers_processes() {
 
     // An exec'd process shows too; berthd's own processes never do.
     ok(d.docker(&["exec", "-d", "topme", "sleep", "999"]));
-    std::thread::sleep(Duration::from_millis(300));
+    wait_for("the exec'd sleep", || {
+        let out = d.docker(&["top", "topme", "-o", "pid,comm"]);
+        String::from_utf8_lossy(&out.stdout)
+            .matches("sleep")
+            .count()
+            == 2
+    });
     let r = d.api(
         "GET",
         "/v1.47/containers/topme/top?ps_args=-o%20pid,comm",
@@ -153,7 +159,9 @@ fn stats_report_the_cgroups_figures() {
             "sleep 1000 & sleep 1000 & wait",
         ],
     );
-    std::thread::sleep(Duration::from_millis(300));
+    wait_for("statme's two sleeps", || {
+        top_shows(|a| d.docker(a), "statme", 3)
+    });
     let s = cli_stats(&d, "statme");
     assert_eq!(s["Name"], "statme");
     assert_eq!(s["ID"], id[..12]);
@@ -505,7 +513,12 @@ fn top_stats_and_update_answer_as_dockerd_does() {
     .map(|o| ok(o).trim().to_string())
     .collect();
     let unify = |s: &str, i: usize| s.replace(&ids[i], "<id>");
-    std::thread::sleep(Duration::from_millis(300));
+    wait_for("vs's two sleeps on berthd", || {
+        top_shows(|a| d.docker(a), "vs", 3)
+    });
+    wait_for("vs's two sleeps on dockerd", || {
+        top_shows(on_dockerd, "vs", 3)
+    });
 
     // top: same titles, same commands (pids differ).
     let tops: Vec<Vec<Vec<String>>> = both(&["top", "vs", "-o", "pid,comm,args"])

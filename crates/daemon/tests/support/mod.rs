@@ -104,3 +104,24 @@ pub fn layout_ids(layout: &Path) -> (String, String) {
 pub fn blobs(d: &Berthd) -> Vec<PathBuf> {
     files_under(&d.data_root().join("content/blobs"))
 }
+
+/// Poll `f` every 50 ms until it holds; panic naming `what` after 20 s. For
+/// states a container reaches a moment after the command that starts it
+/// returns (a shell's children forked, an exec'd program past `exec`).
+#[track_caller]
+pub fn wait_for(what: &str, mut f: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !f() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "waited 20 s for {what}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
+/// `docker top NAME` through `docker` lists `n` processes.
+pub fn top_shows(docker: impl Fn(&[&str]) -> Output, name: &str, n: usize) -> bool {
+    let out = docker(&["top", name]);
+    out.status.success() && String::from_utf8_lossy(&out.stdout).lines().count() == n + 1
+}
