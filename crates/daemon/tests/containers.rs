@@ -22,12 +22,9 @@ fn no_leaks(d: &Berthd, ids: &[String]) {
             "cgroups of {id} left"
         );
     }
-    let shims = std::process::Command::new("pgrep")
-        .args(["-f", &format!("berth-shim .*{}", d.exec_root().display())])
-        .output()
-        .unwrap();
-    assert!(
-        String::from_utf8_lossy(&shims.stdout).trim().is_empty(),
+    assert_eq!(
+        d.shims(),
+        Vec::<u32>::new(),
         "shims of this daemon still run"
     );
 }
@@ -122,6 +119,7 @@ fn detached_logs_exec_stop_rm() {
     .to_string();
     let ps = ok(d.docker(&["ps", "--format", "{{.Names}} {{.Status}}"]));
     assert!(ps.starts_with("web Up "), "{ps}");
+    assert_eq!(d.shims().len(), 1, "one shim per running container");
     // Both lines written (polled: a loaded machine may not have run the echoes yet).
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
     let logs = loop {

@@ -29,12 +29,9 @@ fn no_leaks(d: &Berthd, ids: &[String]) {
         Vec::<String>::new(),
         "copy views left mounted"
     );
-    let shims = Command::new("pgrep")
-        .args(["-f", &format!("berth-shim .*{}", d.exec_root().display())])
-        .output()
-        .unwrap();
-    assert!(
-        String::from_utf8_lossy(&shims.stdout).trim().is_empty(),
+    assert_eq!(
+        d.shims(),
+        Vec::<u32>::new(),
         "shims of this daemon still run"
     );
 }

@@ -114,6 +114,30 @@ impl Berthd {
         self.dir.join("exec")
     }
 
+    /// The pids of this daemon's shims still running: `berth-shim` processes
+    /// whose command line names this daemon's exec root (read from /proc, so
+    /// no procps is needed, as in the VM lane).
+    pub fn shims(&self) -> Vec<u32> {
+        let root = self.exec_root().display().to_string();
+        let Ok(procs) = std::fs::read_dir("/proc") else {
+            return Vec::new();
+        };
+        procs
+            .flatten()
+            .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+            .filter(|pid| {
+                let Ok(cmdline) = std::fs::read(format!("/proc/{pid}/cmdline")) else {
+                    return false;
+                };
+                let mut args = cmdline.split(|b| *b == 0).map(String::from_utf8_lossy);
+                let is_shim = args
+                    .next()
+                    .is_some_and(|a0| Path::new(a0.as_ref()).ends_with("berth-shim"));
+                is_shim && args.any(|a| a.contains(&root))
+            })
+            .collect()
+    }
+
     /// The parent cgroup of this daemon's containers: its own, so that a
     /// cgroup left behind is this daemon's.
     pub fn cgroup_parent(&self) -> String {
@@ -264,19 +288,24 @@ impl Berthd {
 impl Drop for Berthd {
     fn drop(&mut self) {
         // Containers outlive berthd: a failed test must not leave them.
+        // (Through `docker_cmd`, which cannot panic: a drop during a panic must not.)
+        let stdout = |args: &[&str]| -> String {
+            let out = self.docker_cmd(args).stderr(Stdio::null()).output();
+            out.map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+                .unwrap_or_default()
+        };
         if self.child.is_some() {
-            let ids = String::from_utf8_lossy(&self.docker(&["ps", "-aq"]).stdout).into_owned();
+            let ids = stdout(&["ps", "-aq"]);
             let ids: Vec<&str> = ids.split_whitespace().collect();
             if !ids.is_empty() {
                 let mut args = vec!["rm", "-f", "-v"];
                 args.extend(ids);
-                let _ = self.docker(&args);
+                stdout(&args);
             }
             // Networks persist like Docker's; a test's own go with it.
-            let nets = self.docker(&["network", "ls", "-q", "--filter", "type=custom"]);
-            let nets = String::from_utf8_lossy(&nets.stdout).into_owned();
+            let nets = stdout(&["network", "ls", "-q", "--filter", "type=custom"]);
             for n in nets.split_whitespace() {
-                let _ = self.docker(&["network", "rm", n]);
+                stdout(&["network", "rm", n]);
             }
         }
         let clean_exit = self.stop();
