@@ -59,7 +59,12 @@ pub(crate) fn parse(text: &str) -> Result<Vec<Membership>, OwnCgroupError> {
 }
 
 pub(crate) fn read() -> Result<Vec<Membership>, OwnCgroupError> {
-    let text = cgroup_file::read_path(Path::new(PROC_SELF_CGROUP)).map_err(OwnCgroupError::Read)?;
+    read_path(Path::new(PROC_SELF_CGROUP))
+}
+
+/// The memberships listed in `path` (`/proc/<pid>/cgroup`).
+pub(crate) fn read_path(path: &Path) -> Result<Vec<Membership>, OwnCgroupError> {
+    let text = cgroup_file::read_path(path).map_err(OwnCgroupError::Read)?;
     parse(&text)
 }
 

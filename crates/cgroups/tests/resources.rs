@@ -751,3 +751,34 @@ fn empty_resources_change_nothing() {
         );
     }
 }
+
+/// `memory_headroom` of a process in a cgroup with a 64 MiB limit: the limit less what the
+/// cgroup uses, never more than the limit.
+#[test]
+fn memory_headroom_is_the_limit_less_the_usage() {
+    let Some((m, _g)) = setup("headroom") else {
+        return;
+    };
+    let mut b = Blocked::spawn("exec sleep 30");
+    m.add_task(b.pid()).unwrap();
+    let limit: i64 = 64 << 20;
+    let r = LinuxResourcesBuilder::default()
+        .memory(LinuxMemoryBuilder::default().limit(limit).build().unwrap())
+        .build()
+        .unwrap();
+    m.apply(&r).unwrap();
+    b.release();
+    let dir = dir_of(&m, "memory").unwrap();
+    let usage_file = if v1(&m) {
+        "memory.usage_in_bytes"
+    } else {
+        "memory.current"
+    };
+    let room = berth_cgroups::memory_headroom(b.pid() as u32).expect("a limited cgroup");
+    let usage: u64 = read(&dir, usage_file).parse().unwrap();
+    assert!(room <= limit as u64, "{room}");
+    // Usage moves a little between the two reads.
+    let expected = limit as u64 - usage;
+    assert!(room.abs_diff(expected) < 1 << 20, "{room} vs {expected}");
+    drop(b);
+}

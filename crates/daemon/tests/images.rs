@@ -4,6 +4,8 @@
 
 mod support;
 
+use std::path::{Path, PathBuf};
+
 use support::*;
 
 #[test]
@@ -150,4 +152,108 @@ fn pull_errors_are_dockerds() {
         "failed pulls keep nothing: {:?}",
         blobs(&d)
     );
+}
+
+/// berthd stages a layer in memory (a tmpfs, charged to its own memory cgroup) to write it as
+/// an EROFS image only when that cgroup has room. Under a limit a few MiB above its usage, the
+/// same layer is unpacked as a directory instead, and the image is whole.
+#[test]
+fn a_tight_memory_cgroup_unpacks_layers_on_disk() {
+    const TEST: &str = "a_tight_memory_cgroup_unpacks_layers_on_disk";
+    let Some((registry, _layout)) = setup(TEST, Fixture::Busybox, "busybox") else {
+        return;
+    };
+    let d = berthd(&[]);
+    let image = format!("{}/busybox", registry.host);
+    let erofs = || -> Vec<PathBuf> {
+        files_under(&d.data_root())
+            .into_iter()
+            .filter(|p| p.ends_with("layer.erofs"))
+            .collect()
+    };
+    ok(d.docker(&["pull", "-q", &image]));
+    if erofs().is_empty() {
+        eprintln!("SKIP {TEST}: this kernel does not mount EROFS image files (no layer images)");
+        return;
+    }
+    ok(d.docker(&["rmi", &image]));
+    assert_eq!(
+        erofs(),
+        Vec::<PathBuf>::new(),
+        "rmi removed the layer image"
+    );
+
+    let Some(_tight) = TightMemoryCgroup::around(d.pid().unwrap(), 4 << 20) else {
+        eprintln!("SKIP {TEST}: no memory cgroup controller to limit berthd with");
+        return;
+    };
+    ok(d.docker(&["pull", "-q", &image]));
+    assert_eq!(
+        erofs(),
+        Vec::<PathBuf>::new(),
+        "a layer image was staged anyway"
+    );
+    let unpacked = files_under(&d.data_root())
+        .into_iter()
+        .any(|p| p.ends_with("bin/busybox"));
+    assert!(unpacked, "the layer is unpacked as a directory");
+    ok(d.docker(&["rmi", &image]));
+}
+
+/// A memory cgroup of the test's own holding one process, limited to its usage plus `room`;
+/// the process goes back to where it was and the cgroup is removed on drop.
+struct TightMemoryCgroup {
+    dir: PathBuf,
+    pid: u32,
+    home: PathBuf,
+}
+
+impl TightMemoryCgroup {
+    fn around(pid: u32, room: u64) -> Option<TightMemoryCgroup> {
+        let v1 = Path::new("/sys/fs/cgroup/memory");
+        let (root, member_prefix, files) = if v1.join("memory.limit_in_bytes").exists() {
+            (
+                v1,
+                ":memory:",
+                ("memory.usage_in_bytes", "memory.limit_in_bytes"),
+            )
+        } else {
+            let root = Path::new("/sys/fs/cgroup");
+            let enabled = std::fs::read_to_string(root.join("cgroup.subtree_control")).ok()?;
+            if !enabled.split_whitespace().any(|c| c == "memory") {
+                return None;
+            }
+            (root, "0::", ("memory.current", "memory.max"))
+        };
+        let membership = std::fs::read_to_string(format!("/proc/{pid}/cgroup")).ok()?;
+        let home = membership
+            .lines()
+            .find_map(|l| Some(l.split_once(member_prefix)?.1))?;
+        let home = root.join(home.trim_start_matches('/'));
+        let dir = root.join(format!("berth-test-tight-{pid}"));
+        std::fs::create_dir(&dir).unwrap();
+        let cg = TightMemoryCgroup { dir, pid, home };
+        std::fs::write(cg.dir.join("cgroup.procs"), pid.to_string()).unwrap();
+        let usage: u64 = std::fs::read_to_string(cg.dir.join(files.0))
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap();
+        std::fs::write(cg.dir.join(files.1), (usage + room).to_string()).unwrap();
+        Some(cg)
+    }
+}
+
+impl Drop for TightMemoryCgroup {
+    fn drop(&mut self) {
+        let _ = std::fs::write(self.home.join("cgroup.procs"), self.pid.to_string());
+        // Pages charged to it move to the parent when it goes; retry while it empties.
+        for _ in 0..100 {
+            if std::fs::remove_dir(&self.dir).is_ok() || !self.dir.exists() {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        panic!("cgroup {} left behind", self.dir.display());
+    }
 }

@@ -124,9 +124,12 @@ impl Engine {
 
 /// Is a layer whose blob has this size staged in memory (a tmpfs) to be written as an image?
 /// Only when even an eightfold expansion would take no more than half the memory available
-/// now; bigger layers are unpacked on disk.
+/// now: the host's, and what berthd's own memory cgroup still allows (the tmpfs is charged to
+/// it). Bigger layers are unpacked on disk.
 fn stages_in_memory(blob_size: u64) -> bool {
-    let available = crate::system::meminfo_bytes("MemAvailable").unwrap_or(0);
+    let host = crate::system::meminfo_bytes("MemAvailable").unwrap_or(0);
+    let available =
+        berth_cgroups::memory_headroom(std::process::id()).map_or(host, |c| c.min(host));
     blob_size.saturating_mul(16) <= available
 }
 
