@@ -70,6 +70,11 @@ pub struct Args {
     #[arg(short = 's', long, default_value = "auto", value_name = "DRIVER")]
     pub storage_driver: String,
 
+    /// Storage driver options, as dockerd's: `overlay2.layer_images=false` keeps
+    /// every layer as a directory instead of an EROFS image file. Repeatable.
+    #[arg(long = "storage-opt", value_name = "KEY=VALUE")]
+    pub storage_opts: Vec<String>,
+
     /// Parent cgroup of every container (absolute, or relative to
     /// berthd's own cgroup); a container's `--cgroup-parent` overrides it.
     #[arg(long, default_value = "/berth", value_name = "CGROUP")]

@@ -117,6 +117,22 @@ fn run(args: Args) -> anyhow::Result<()> {
     result
 }
 
+/// One `--storage-opt KEY=VALUE`; dockerd's words for an unknown or malformed one.
+fn apply_storage_opt(config: &mut Config, opt: &str) -> anyhow::Result<()> {
+    let (key, value) = opt
+        .split_once('=')
+        .with_context(|| format!("unable to parse storage-opt: {opt}"))?;
+    match key.trim().to_ascii_lowercase().as_str() {
+        "overlay2.layer_images" | "overlay.layer_images" => {
+            config.layer_images = value.trim().parse::<bool>().with_context(|| {
+                format!("overlay2: {key}: {value:?} is not a boolean (true or false)")
+            })?;
+            Ok(())
+        }
+        _ => anyhow::bail!("overlay2: unknown option {key}"),
+    }
+}
+
 fn engine_config(args: &Args) -> anyhow::Result<Config> {
     let mut config = Config::new(args.data_root.clone(), args.exec_root.clone());
     config.insecure_registries = args.insecure_registries.clone();
@@ -128,6 +144,9 @@ fn engine_config(args: &Args) -> anyhow::Result<Config> {
             args.storage_driver
         )
     })?;
+    for opt in &args.storage_opts {
+        apply_storage_opt(&mut config, opt)?;
+    }
     config.debug = args.debug;
     if args.cgroup_parent.is_empty() {
         anyhow::bail!("--cgroup-parent must not be empty");

@@ -200,6 +200,45 @@ fn a_tight_memory_cgroup_unpacks_layers_on_disk() {
     ok(d.docker(&["rmi", &image]));
 }
 
+/// `--storage-opt overlay2.layer_images=false` keeps layers as directories; a malformed or
+/// unknown storage option stops berthd at start with dockerd's words.
+#[test]
+fn layer_images_can_be_turned_off() {
+    const TEST: &str = "layer_images_can_be_turned_off";
+    let Some((registry, _layout)) = setup(TEST, Fixture::Busybox, "busybox") else {
+        return;
+    };
+    let d = berthd(&["--storage-opt", "overlay2.layer_images=false"]);
+    ok(d.docker(&["pull", "-q", &format!("{}/busybox", registry.host)]));
+    let files = files_under(&d.data_root());
+    assert!(
+        !files.iter().any(|p| p.ends_with("layer.erofs")),
+        "{files:?}"
+    );
+    assert!(files.iter().any(|p| p.ends_with("bin/busybox")));
+
+    for (opt, says) in [
+        ("overlay2.layer_images=maybe", "is not a boolean"),
+        (
+            "overlay2.size=10G",
+            "overlay2: unknown option overlay2.size",
+        ),
+        ("layer_images", "unable to parse storage-opt: layer_images"),
+    ] {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_berthd"))
+            .args([
+                "--storage-opt",
+                opt,
+                "--data-root",
+                "/nonexistent/berth-test",
+            ])
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success() && err.contains(says), "{opt}: {err}");
+    }
+}
+
 /// A memory cgroup of the test's own holding one process, limited to its usage plus `room`;
 /// the process goes back to where it was and the cgroup is removed on drop.
 struct TightMemoryCgroup {

@@ -19,6 +19,9 @@ pub struct Config {
     pub max_concurrent_uploads: usize,
     /// `--storage-driver`: which snapshotter holds the layers.
     pub storage_driver: StorageDriver,
+    /// `--storage-opt overlay2.layer_images=BOOL`: may the overlay driver keep layers as EROFS
+    /// image files where the kernel mounts them (the default), or only as directories?
+    pub layer_images: bool,
     /// `-D/--debug`, reported by `/info`.
     pub debug: bool,
     /// `--label`s of the daemon, reported by `/info`.
@@ -79,6 +82,7 @@ impl Config {
             max_concurrent_downloads: 3,
             max_concurrent_uploads: 5,
             storage_driver: StorageDriver::Auto,
+            layer_images: true,
             debug: false,
             labels: Vec::new(),
             shim_binary: default_shim_binary(),

@@ -238,6 +238,10 @@ fn open_snapshotter(config: &Config) -> Result<(Box<dyn Snapshotter>, &'static s
     Ok(if overlay {
         let root = root.join("overlay");
         let images = match berth_snapshot::erofs::probe(&root) {
+            Ok(()) if !config.layer_images => {
+                tracing::info!("layers are unpacked as directories: overlay2.layer_images=false");
+                false
+            }
             Ok(()) => true,
             Err(e) => {
                 tracing::info!("layers are unpacked as directories: no EROFS image mounts: {e}");
