@@ -121,15 +121,11 @@ fn detached_logs_exec_stop_rm() {
     assert!(ps.starts_with("web Up "), "{ps}");
     assert_eq!(d.shims().len(), 1, "one shim per running container");
     // Both lines written (polled: a loaded machine may not have run the echoes yet).
-    let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    let logs = loop {
+    wait_for("web's two lines logged", || {
         let logs = d.docker(&["logs", "web"]);
-        let both = !logs.stdout.is_empty() && !logs.stderr.is_empty();
-        if both || std::time::Instant::now() > deadline {
-            break logs;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    };
+        !logs.stdout.is_empty() && !logs.stderr.is_empty()
+    });
+    let logs = d.docker(&["logs", "web"]);
     assert_eq!(String::from_utf8_lossy(&logs.stdout), "out\n");
     assert_eq!(String::from_utf8_lossy(&logs.stderr), "err\n");
     let exec = d.docker(&["exec", "-e", "X=2", "web", "sh", "-c", "echo $X; exit 5"]);

@@ -16,22 +16,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+use berth_testutil::processes_with;
 use support::*;
-
-/// Processes whose command line contains `needle`.
-fn processes_with(needle: &str) -> Vec<u32> {
-    std::fs::read_dir("/proc")
-        .unwrap()
-        .flatten()
-        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
-        .filter(|pid| {
-            let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
-            String::from_utf8_lossy(&cmdline)
-                .replace('\0', " ")
-                .contains(needle)
-        })
-        .collect()
-}
 
 /// Whether `pid` ends (or is dead and waiting for its reaper) in time.
 fn gone_or_zombie(pid: u32, within: Duration) -> bool {
@@ -68,7 +54,7 @@ fn nothing_left(d: &Berthd) {
             .collect();
         assert!(children.is_empty(), "cgroups left: {children:?}");
     }
-    let shims = processes_with(&format!("berth-shim {exec}"));
+    let shims = d.shims();
     assert!(shims.is_empty(), "shims left: {shims:?}");
 }
 
@@ -82,7 +68,7 @@ fn kill9_of_a_shim_takes_its_container_down_cleanly() {
     let id = ok(d.docker(&["run", "-d", "busybox", "sleep", "4242"]))
         .trim()
         .to_string();
-    let shims = processes_with(&format!("berth-shim {}", d.exec_root().display()));
+    let shims = d.shims();
     assert_eq!(shims.len(), 1, "{shims:?}");
     let sleeper = processes_with("sleep 4242");
     assert_eq!(sleeper.len(), 1, "{sleeper:?}");

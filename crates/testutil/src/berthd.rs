@@ -115,27 +115,9 @@ impl Berthd {
     }
 
     /// The pids of this daemon's shims still running: `berth-shim` processes
-    /// whose command line names this daemon's exec root (read from /proc, so
-    /// no procps is needed, as in the VM lane).
+    /// whose container directory is under this daemon's exec root.
     pub fn shims(&self) -> Vec<u32> {
-        let root = self.exec_root().display().to_string();
-        let Ok(procs) = std::fs::read_dir("/proc") else {
-            return Vec::new();
-        };
-        procs
-            .flatten()
-            .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
-            .filter(|pid| {
-                let Ok(cmdline) = std::fs::read(format!("/proc/{pid}/cmdline")) else {
-                    return false;
-                };
-                let mut args = cmdline.split(|b| *b == 0).map(String::from_utf8_lossy);
-                let is_shim = args
-                    .next()
-                    .is_some_and(|a0| Path::new(a0.as_ref()).ends_with("berth-shim"));
-                is_shim && args.any(|a| a.contains(&root))
-            })
-            .collect()
+        crate::processes_with(&format!("berth-shim {}/", self.exec_root().display()))
     }
 
     /// The parent cgroup of this daemon's containers: its own, so that a
