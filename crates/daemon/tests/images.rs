@@ -208,15 +208,6 @@ fn layer_images_can_be_turned_off() {
     let Some((registry, _layout)) = setup(TEST, Fixture::Busybox, "busybox") else {
         return;
     };
-    let d = berthd(&["--storage-opt", "overlay2.layer_images=false"]);
-    ok(d.docker(&["pull", "-q", &format!("{}/busybox", registry.host)]));
-    let files = files_under(&d.data_root());
-    assert!(
-        !files.iter().any(|p| p.ends_with("layer.erofs")),
-        "{files:?}"
-    );
-    assert!(files.iter().any(|p| p.ends_with("bin/busybox")));
-
     for (opt, says) in [
         ("overlay2.layer_images=maybe", "is not a boolean"),
         (
@@ -237,6 +228,26 @@ fn layer_images_can_be_turned_off() {
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(!out.status.success() && err.contains(says), "{opt}: {err}");
     }
+
+    let d = berthd(&["--storage-opt", "overlay2.layer_images=false"]);
+    // The option, not the kernel, decided (a kernel without EROFS image mounts would make the
+    // checks below pass on its own).
+    let log = d.log();
+    if log.contains("no EROFS image mounts") {
+        eprintln!("SKIP {TEST}: this kernel does not mount EROFS image files");
+        return;
+    }
+    assert!(
+        log.contains("layers are unpacked as directories: overlay2.layer_images=false"),
+        "{log}"
+    );
+    ok(d.docker(&["pull", "-q", &format!("{}/busybox", registry.host)]));
+    let files = files_under(&d.data_root());
+    assert!(
+        !files.iter().any(|p| p.ends_with("layer.erofs")),
+        "{files:?}"
+    );
+    assert!(files.iter().any(|p| p.ends_with("bin/busybox")));
 }
 
 /// A memory cgroup of the test's own holding one process, limited to its usage plus `room`;
