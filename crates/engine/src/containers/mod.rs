@@ -270,13 +270,40 @@ pub struct ContainerRecord {
 pub struct Table {
     records: Mutex<HashMap<String, ContainerRecord>>,
     changed: Condvar,
+    /// The exit codes of the last [`REMOVED_KEPT`] containers removed, for a `wait` that slept
+    /// through both the exit and the removal (`docker run --rm` waits on `removed`).
+    removed: Mutex<std::collections::VecDeque<(String, i64)>>,
 }
+
+/// How many removed containers' exit codes [`Table`] keeps.
+const REMOVED_KEPT: usize = 256;
 
 impl Table {
     pub fn lock(&self) -> MutexGuard<'_, HashMap<String, ContainerRecord>> {
         // A panicking holder cannot leave a record half-written (records
         // are replaced whole), so poisoning is ignored.
         self.records.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Takes `id`'s record out of `records`, keeping its exit code for late waiters.
+    pub fn remove(&self, records: &mut HashMap<String, ContainerRecord>, id: &str) {
+        if let Some(r) = records.remove(id) {
+            let mut removed = self.removed.lock().unwrap_or_else(|p| p.into_inner());
+            if removed.len() == REMOVED_KEPT {
+                removed.pop_front();
+            }
+            removed.push_back((r.id, r.state.exit_code));
+        }
+    }
+
+    /// The exit code of `id` if it was removed lately.
+    pub fn removed_exit_code(&self, id: &str) -> Option<i64> {
+        let removed = self.removed.lock().unwrap_or_else(|p| p.into_inner());
+        removed
+            .iter()
+            .rev()
+            .find(|(r, _)| r == id)
+            .map(|(_, code)| *code)
     }
 
     /// Wakes everything waiting on a state change.

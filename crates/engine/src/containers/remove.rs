@@ -65,7 +65,7 @@ impl crate::Engine {
             }
         }
         store::delete(&self.db.conn(), &id)?;
-        self.containers.lock().remove(&id);
+        self.containers.remove(&mut self.containers.lock(), &id);
         self.containers.notify();
         self.forget_container_lock(&id);
         if volumes {

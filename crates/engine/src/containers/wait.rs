@@ -56,15 +56,15 @@ impl crate::Engine {
     /// Blocks until the condition holds.
     pub fn wait_container(&self, w: &Waiter) -> WaitResponse {
         let mut records = self.containers.lock();
-        let mut last_code = 0;
         loop {
             let Some(r) = records.get(&w.id) else {
+                // Removed, perhaps right after it exited and before this waiter woke up.
+                let code = self.containers.removed_exit_code(&w.id).unwrap_or(0);
                 return WaitResponse {
-                    status_code: last_code,
+                    status_code: code,
                     error: None,
                 };
             };
-            last_code = r.state.exit_code;
             let live = r.state.status.is_live() || r.state.status == Status::Restarting;
             let done = match w.condition {
                 WaitCondition::NotRunning => !live,
