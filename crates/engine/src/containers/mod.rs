@@ -431,3 +431,50 @@ impl crate::Engine {
         Ok(value)
     }
 }
+
+#[cfg(test)]
+mod table_tests {
+    use super::*;
+
+    fn record(id: &str, exit_code: i64) -> ContainerRecord {
+        ContainerRecord {
+            id: id.to_string(),
+            name: id.to_string(),
+            created: String::new(),
+            image: String::new(),
+            image_id: String::new(),
+            config: ContainerConfig::default(),
+            host_config: HostConfig::default(),
+            state: RunState {
+                exit_code,
+                ..RunState::default()
+            },
+            restart_count: 0,
+            mounts: Vec::new(),
+            snapshot: String::new(),
+            has_been_started: true,
+            networks: Default::default(),
+        }
+    }
+
+    #[test]
+    fn a_removed_containers_exit_code_outlives_its_record_for_a_while() {
+        let table = Table::default();
+        table.lock().insert("a".into(), record("a", 3));
+        table.remove(&mut table.lock(), "a");
+        assert!(table.lock().is_empty());
+        assert_eq!(table.removed_exit_code("a"), Some(3));
+        assert_eq!(table.removed_exit_code("b"), None);
+        for i in 0..REMOVED_KEPT {
+            let id = format!("c{i}");
+            table.lock().insert(id.clone(), record(&id, 0));
+            table.remove(&mut table.lock(), &id);
+        }
+        assert_eq!(
+            table.removed_exit_code("a"),
+            None,
+            "only the last {REMOVED_KEPT} are kept"
+        );
+        assert_eq!(table.removed_exit_code("c0"), Some(0));
+    }
+}
